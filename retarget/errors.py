@@ -1,0 +1,56 @@
+"""The one exception hierarchy for errors in the user's input or environment.
+
+Errors inside a sandboxed run are *results* (see ``retarget.transpile.verify``), not exceptions.
+The tree::
+
+    RetargetError
+    ├── InputError              bad input from the user; the CLI exits with code 2
+    │   ├── SourceError         a file that cannot be read, assembled or parsed (file and line)
+    │   ├── PrototypeError      a C prototype that does not parse or uses unsupported types
+    │   └── FunctionNotFound    the named function is not defined in the file
+    └── ToolchainError          an assembler, compiler or linker is missing or failed unexpectedly
+"""
+
+from __future__ import annotations
+
+
+class RetargetError(Exception):
+    """Base of every error retarget raises on purpose."""
+
+
+class InputError(RetargetError):
+    """The user's input is wrong; the message says what and where."""
+
+
+class SourceError(InputError):
+    """A file that cannot be read, assembled or parsed.
+
+    ``path`` and ``line`` name the place when it is known; ``details`` carries tool output
+    (assembler messages) verbatim.
+    """
+
+    def __init__(
+        self, message: str, path: str | None = None, line: int | None = None, details: str = ""
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.details = details
+        where = path or ""
+        if path and line:
+            where = f"{path}:{line}"
+        text = f"{where}: {message}" if where else message
+        if details:
+            text = f"{text}\n{details.rstrip()}"
+        super().__init__(text)
+
+
+class PrototypeError(InputError):
+    """A C prototype that does not parse, or that uses a type inputs cannot be made for."""
+
+
+class FunctionNotFound(InputError):
+    """The function named by the user is not defined in the assembly file."""
+
+
+class ToolchainError(RetargetError):
+    """A required tool (assembler, compiler, linker) is missing or failed unexpectedly."""
