@@ -1,0 +1,1 @@
+"""Test generation: C prototypes (tree-sitter), type-driven inputs, coverage-guided search."""

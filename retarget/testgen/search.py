@@ -1,0 +1,229 @@
+"""Coverage-guided search over the reference: keep inputs that reach new blocks or edges,
+mutate them, stop when coverage stops growing or the budget ends."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from retarget.sandbox.emulator import CallSetup, EndKind, RunOutcome
+from retarget.testgen.ctype import TypeKind
+from retarget.testgen.inputs import (
+    FLOAT_EDGES,
+    InputPlan,
+    ParamPlan,
+    Role,
+    TestInput,
+    element_type,
+    int_edges,
+    random_input,
+    random_length,
+    random_scalar,
+    random_string,
+    resize_buffers,
+    to_call,
+)
+
+Runner = Callable[[CallSetup], RunOutcome]
+
+INCONCLUSIVE = frozenset({EndKind.BUDGET, EndKind.TIMEOUT})
+"""Reference runs that prove nothing about the candidate (the input is dropped)."""
+BLOCKING = frozenset({EndKind.UNMODELLED, EndKind.EXTERN_DATA, EndKind.SYSCALL})
+"""Reference runs that make the whole function unverifiable."""
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    max_runs: int = 400
+    patience: int = 80
+    """Stop after this many runs in a row found nothing new."""
+    max_tests: int = 160
+    random_seeds: int = 16
+
+
+@dataclass
+class Explored:
+    test: TestInput
+    reference: RunOutcome
+    novel: bool
+
+
+@dataclass
+class SearchResult:
+    tests: list[Explored] = field(default_factory=list)
+    blocks_hit: int = 0
+    blocks_total: int = 0
+    edges: int = 0
+    runs: int = 0
+    dropped: int = 0
+    """Inputs on which the reference itself ran out of budget or time."""
+    blocker: RunOutcome | None = None
+
+    @property
+    def coverage(self) -> float:
+        return self.blocks_hit / self.blocks_total if self.blocks_total else 1.0
+
+
+def explore(
+    plan: InputPlan, run: Runner, blocks_total: int, seed: int, limits: SearchLimits
+) -> SearchResult:
+    rng = random.Random(seed)
+    result = SearchResult(blocks_total=blocks_total)
+    blocks: set[int] = set()
+    edges: set[tuple[int, int]] = set()
+    corpus: list[TestInput] = []
+    stale = 0
+    queue = seed_inputs(rng, plan, limits.random_seeds)
+    while result.runs < limits.max_runs and stale < limits.patience:
+        if queue:
+            test = queue.pop(0)
+        elif corpus:
+            test = mutate(rng, plan, rng.choice(corpus))
+        else:
+            test = random_input(rng, plan)
+        outcome = run(to_call(plan, test))
+        result.runs += 1
+        if outcome.end.kind in BLOCKING:
+            result.blocker = outcome
+            break
+        if outcome.end.kind in INCONCLUSIVE:
+            result.dropped += 1
+            stale += 1
+            continue
+        novel = not (outcome.blocks <= blocks and outcome.edges <= edges)
+        blocks |= outcome.blocks
+        edges |= outcome.edges
+        if novel:
+            corpus.append(test)
+            stale = 0
+        else:
+            stale += 1
+        result.tests.append(Explored(test, outcome, novel))
+    result.blocks_hit = len(blocks)
+    result.edges = len(edges)
+    result.tests = _select(result.tests, limits.max_tests)
+    return result
+
+
+def sample(plan: InputPlan, run: Runner, seed: int, count: int) -> SearchResult:
+    """Fresh random inputs only (the hidden final check): nothing learnt from the search."""
+    rng = random.Random(seed)
+    result = SearchResult()
+    for test in seed_inputs(rng, plan, count)[: max(count, 1)]:
+        outcome = run(to_call(plan, test))
+        result.runs += 1
+        if outcome.end.kind in BLOCKING:
+            result.blocker = outcome
+            break
+        if outcome.end.kind in INCONCLUSIVE:
+            result.dropped += 1
+            continue
+        result.tests.append(Explored(test, outcome, False))
+    return result
+
+
+def _select(tests: list[Explored], limit: int) -> list[Explored]:
+    novel = [t for t in tests if t.novel]
+    rest = [t for t in tests if not t.novel]
+    return (novel + rest)[:limit]
+
+
+def seed_inputs(rng: random.Random, plan: InputPlan, randoms: int) -> list[TestInput]:
+    """A baseline, each scalar swept through a few of its edge values, then random inputs."""
+    base = random_input(rng, plan)
+    for p in plan.params:
+        if p.role is Role.SCALAR and p.ctype.kind is not TypeKind.FLOAT:
+            base.values[p.name] = 1
+        if p.role is Role.LENGTH:
+            base.values[p.name] = 8
+    resize_buffers(rng, plan, base)
+    out = [base]
+    for p in plan.params:
+        if p.role is not Role.SCALAR:
+            continue
+        for value in _edge_sample(rng, p):
+            test = base.copy()
+            test.values[p.name] = value
+            out.append(test)
+    out += [random_input(rng, plan) for _ in range(randoms)]
+    return out
+
+
+def _edge_sample(rng: random.Random, p: ParamPlan) -> list[int | float]:
+    if p.ctype.kind is TypeKind.FLOAT:
+        return list(FLOAT_EDGES[:8])
+    if p.ctype.kind is TypeKind.BOOL:
+        return [0, 1]
+    edges = int_edges(p.ctype)
+    head = [v for v in edges if v in (0, -1, 2) or v == edges[0] or v == edges[-1]]
+    return head + rng.sample(edges, min(3, len(edges)))
+
+
+def mutate(rng: random.Random, plan: InputPlan, parent: TestInput) -> TestInput:
+    test = parent.copy()
+    for _ in range(rng.choice((1, 1, 1, 2, 3))):
+        p = rng.choice(plan.params)
+        test.values[p.name] = _mutate_value(rng, p, test.values[p.name])
+    resize_buffers(rng, plan, test)
+    return test
+
+
+def _mutate_value(rng: random.Random, p: ParamPlan, value: object) -> object:
+    if p.role is Role.LENGTH:
+        assert isinstance(value, int)
+        return rng.choice([random_length(rng), max(0, value - 1), value + 1, 0])
+    if p.role is Role.SCALAR:
+        return _mutate_scalar(rng, p, value)
+    if p.role is Role.STRING:
+        assert isinstance(value, str)
+        return _mutate_string(rng, value)
+    assert isinstance(value, list)
+    return _mutate_buffer(rng, p, value)
+
+
+def _mutate_scalar(rng: random.Random, p: ParamPlan, value: object) -> object:
+    if p.ctype.kind is TypeKind.FLOAT or rng.random() < 0.4:
+        return random_scalar(rng, p.ctype)
+    assert isinstance(value, int)
+    bits = p.ctype.bits
+    choice = rng.randrange(4)
+    new = [value + rng.choice((-1, 1)), value ^ (1 << rng.randrange(bits)), -value,
+           rng.choice(int_edges(p.ctype))][choice]  # fmt: skip
+    lo = -(1 << (bits - 1)) if p.ctype.signed else 0
+    return max(lo, min(new, (1 << (bits - (1 if p.ctype.signed else 0))) - 1))
+
+
+def _mutate_string(rng: random.Random, value: str) -> str:
+    op = rng.randrange(5)
+    if op == 0 or not value:
+        return random_string(rng)
+    i = rng.randrange(len(value))
+    if op == 1:
+        return value[:i] + random_string(rng, 1)[:1] + value[i + 1 :]
+    if op == 2:
+        return value[:i] + value[i + 1 :]
+    if op == 3:
+        return value[:i]
+    return value[:i] + value[i] + value[i:]
+
+
+def _mutate_buffer(rng: random.Random, p: ParamPlan, value: list[object]) -> list[object]:
+    buf = list(value)
+    if not buf:
+        return buf
+    elem = element_type(p)
+    op = rng.randrange(5)
+    i = rng.randrange(len(buf))
+    if op <= 1:
+        buf[i] = random_scalar(rng, elem)
+    elif op == 2:
+        j = rng.randrange(len(buf))
+        buf[i], buf[j] = buf[j], buf[i]
+    elif op == 3:
+        buf.sort(key=lambda v: (v != v, v))  # type: ignore[operator]
+        if rng.random() < 0.5:
+            buf.reverse()
+    else:
+        buf[i:] = [buf[i]] * (len(buf) - i)
+    return buf

@@ -1,0 +1,1 @@
+"""Assembly translation and its verification (``verify``: the differential verifier)."""
