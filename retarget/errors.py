@@ -40,7 +40,9 @@ class SourceError(InputError):
             where = f"{path}:{line}"
         text = f"{where}: {message}" if where else message
         if details:
-            text = f"{text}\n{details.rstrip()}"
+            lines = details.rstrip().splitlines()
+            shown = lines[:20] + ([f"... ({len(lines) - 20} more lines)"] if len(lines) > 20 else [])
+            text = text + "\n" + "\n".join(shown)
         super().__init__(text)
 
 

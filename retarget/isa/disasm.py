@@ -34,6 +34,13 @@ class Insn:
     ends_block: bool
     target: int | None
     """Direct branch or call target, when the instruction has one."""
+    imms: tuple[int, ...] = ()
+
+    @property
+    def is_nop(self) -> bool:
+        return self.mnemonic.startswith(("nop", "c.nop", "data16")) or (
+            self.mnemonic == "xchg" and self.op_str == "ax, ax"
+        )
 
 
 @cache
@@ -54,8 +61,9 @@ def disassemble(isa: Isa, code: bytes, address: int) -> list[Insn]:
     for ins in _engine(isa.name).disasm(code, address):
         groups = set(ins.groups)
         flow = any(g in groups for g in _FLOW_GROUPS) or _is_flow_by_name(isa, ins.mnemonic)
+        imms = tuple(int(op.imm) for op in ins.operands if op.type == capstone.CS_OP_IMM)
         out.append(
-            Insn(ins.address, ins.size, ins.mnemonic, ins.op_str, flow, _direct_target(ins))
+            Insn(ins.address, ins.size, ins.mnemonic, ins.op_str, flow, _direct_target(ins), imms)
         )
     return out
 
@@ -84,6 +92,8 @@ class FunctionBlocks:
     end: int
     leaders: tuple[int, ...]
     insn_starts: tuple[int, ...]
+    constants: tuple[int, ...] = ()
+    """Immediates the function compares or computes with: a dictionary for input search."""
 
     def block_of(self, address: int) -> int | None:
         """Leader of the block containing ``address``, or None outside the function."""
@@ -111,8 +121,14 @@ def function_blocks(insns: list[Insn], start: int, end: int) -> FunctionBlocks:
             leaders.add(ins.address + ins.size)
             if ins.target is not None and start <= ins.target < end:
                 leaders.add(ins.target)
-    kept = tuple(sorted(a for a in leaders if start <= a < end))
-    return FunctionBlocks(start, end, kept, tuple(i.address for i in inside))
+    kept = sorted(a for a in leaders if start <= a < end)
+    # Alignment padding after a return or jump is a "block" no execution can reach.
+    by_leader: dict[int, list[Insn]] = {a: [] for a in kept}
+    for ins in inside:
+        by_leader[kept[bisect.bisect_right(kept, ins.address) - 1]].append(ins)
+    real = tuple(a for a in kept if a == start or not all(i.is_nop for i in by_leader[a]))
+    constants = sorted({imm for i in inside if not i.ends_block for imm in i.imms})
+    return FunctionBlocks(start, end, real, tuple(i.address for i in inside), tuple(constants))
 
 
 def count_insns(starts: tuple[int, ...], address: int, size: int) -> int:

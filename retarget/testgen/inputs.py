@@ -302,7 +302,8 @@ def to_call(plan: InputPlan, test: TestInput) -> CallSetup:
             assert isinstance(value, int | float)
             args.append(ArgValue(p.ctype.scalar, encode_scalar(p.ctype, value)))
     returns = None if plan.prototype.returns.kind is TypeKind.VOID else plan.prototype.returns.scalar
-    return CallSetup(tuple(args), returns, tuple(buffers))
+    pointer = plan.prototype.returns.kind is TypeKind.POINTER
+    return CallSetup(tuple(args), returns, tuple(buffers), returns_pointer=pointer)
 
 
 def _buffer_bytes(p: ParamPlan, value: Value) -> bytes:

@@ -50,13 +50,31 @@ def prototypes_in_c(source: str) -> dict[str, Prototype]:
     return {p.name: p for p in _prototypes(source.encode(), tolerate_errors=True)}
 
 
+def exported_functions(source: str) -> dict[str, Prototype]:
+    """Prototypes of the functions a C file *defines* with external linkage (not ``static``)."""
+    tree = _parser().parse(source.encode())
+    names: set[str] = set()
+    for node in tree.root_node.children:
+        if node.type != "function_definition" or any(
+            c.type == "storage_class_specifier" and _text(c) == "static" for c in node.children
+        ):
+            continue
+        declarator = node.child_by_field_name("declarator")
+        func = _function_declarator(declarator) if declarator is not None else None
+        name = func.child_by_field_name("declarator") if func is not None else None
+        if name is not None:
+            names.add(_text(name))
+    return {n: p for n, p in prototypes_in_c(source).items() if n in names}
+
+
 def _prototypes(data: bytes, tolerate_errors: bool = False) -> list[Prototype]:
     tree = _parser().parse(data)
     root = tree.root_node
     if root.has_error and not tolerate_errors:
         bad = _first_error(root)
         col = bad.start_point[1] + 1 if bad else 0
-        raise PrototypeError(f"prototype does not parse (column {col}): {data.decode().strip()!r}")
+        shown = data.decode().strip().removesuffix(";")
+        raise PrototypeError(f"prototype does not parse (column {col}): {shown!r}")
     out: list[Prototype] = []
     for node in root.children:
         if node.type not in ("declaration", "function_definition"):

@@ -66,9 +66,17 @@ class SearchResult:
 
 
 def explore(
-    plan: InputPlan, run: Runner, blocks_total: int, seed: int, limits: SearchLimits
+    plan: InputPlan,
+    run: Runner,
+    blocks_total: int,
+    seed: int,
+    limits: SearchLimits,
+    constants: tuple[int, ...] = (),
 ) -> SearchResult:
+    """``constants`` (immediates of the reference) seed the mutator, so a comparison against
+    a magic value can be passed without guessing it."""
     rng = random.Random(seed)
+    dictionary = tuple(sorted({c + d for c in constants for d in (-1, 0, 1)}))
     result = SearchResult(blocks_total=blocks_total)
     blocks: set[int] = set()
     edges: set[tuple[int, int]] = set()
@@ -78,10 +86,12 @@ def explore(
     while result.runs < limits.max_runs and stale < limits.patience:
         if queue:
             test = queue.pop(0)
-        elif corpus:
-            test = mutate(rng, plan, rng.choice(corpus))
-        else:
+        elif corpus and plan.params:
+            test = mutate(rng, plan, rng.choice(corpus), dictionary)
+        elif plan.params:
             test = random_input(rng, plan)
+        else:
+            break
         outcome = run(to_call(plan, test))
         result.runs += 1
         if outcome.end.kind in BLOCKING:
@@ -160,13 +170,37 @@ def _edge_sample(rng: random.Random, p: ParamPlan) -> list[int | float]:
     return head + rng.sample(edges, min(3, len(edges)))
 
 
-def mutate(rng: random.Random, plan: InputPlan, parent: TestInput) -> TestInput:
+def mutate(
+    rng: random.Random, plan: InputPlan, parent: TestInput, dictionary: tuple[int, ...] = ()
+) -> TestInput:
     test = parent.copy()
+    strings = [p.name for p in plan.params if p.role is Role.STRING]
+    if len(strings) >= 2 and rng.random() < 0.25:
+        # Equal or nearly equal strings reach the paths that compare them.
+        src, dst = rng.sample(strings, 2)
+        value = test.values[src]
+        assert isinstance(value, str)
+        test.values[dst] = value if rng.random() < 0.5 else _mutate_string(rng, value)
+        return test
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
         p = rng.choice(plan.params)
+        if dictionary and p.role is Role.SCALAR and p.ctype.kind is not TypeKind.FLOAT and (
+            rng.random() < 0.3
+        ):
+            test.values[p.name] = _fit(p, rng.choice(dictionary))
+            continue
         test.values[p.name] = _mutate_value(rng, p, test.values[p.name])
     resize_buffers(rng, plan, test)
     return test
+
+
+def _fit(p: ParamPlan, value: int) -> int:
+    """A dictionary value as this parameter's type would hold it."""
+    bits = p.ctype.bits
+    value &= (1 << bits) - 1
+    if p.ctype.signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
 
 
 def _mutate_value(rng: random.Random, p: ParamPlan, value: object) -> object:

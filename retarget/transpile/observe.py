@@ -22,8 +22,8 @@ def compare(plan: InputPlan, ref: RunOutcome, cand: RunOutcome) -> Difference | 
     ended = _compare_end(ref, cand)
     if ended is not None:
         return ended
-    ref_calls = [c.render() for c in ref.calls]
-    cand_calls = [c.render() for c in cand.calls]
+    ref_calls = [c.render() for c in ref.calls if c.observable]
+    cand_calls = [c.render() for c in cand.calls if c.observable]
     if ref.end.kind is not EndKind.RETURNED:
         return _compare_calls(ref_calls, cand_calls)
     for check in (
@@ -80,6 +80,10 @@ def _compare_return(plan: InputPlan, ref: RunOutcome, cand: RunOutcome) -> Diffe
     ctype = plan.prototype.returns
     if ctype.kind is TypeKind.VOID or ref.return_bits is None or cand.return_bits is None:
         return None
+    if ctype.kind is TypeKind.POINTER:
+        if ref.return_target == cand.return_target:
+            return None
+        return Difference("returned pointer", str(ref.return_target), str(cand.return_target))
     a = decode_scalar(ctype, ref.return_bits)
     b = decode_scalar(ctype, cand.return_bits)
     if ctype.kind is TypeKind.FLOAT and _same_float(ctype, a, b):

@@ -146,7 +146,8 @@ class _Session:
     def run(self, base: dict[str, Any]) -> VerificationResult:
         opts = self.opts
         blocks_total = len(self.ref.program.blocks.leaders)
-        public = explore(self.plan, self.run_ref, blocks_total, opts.seed, opts.limits)
+        constants = self.ref.program.blocks.constants
+        public = explore(self.plan, self.run_ref, blocks_total, opts.seed, opts.limits, constants)
         fields: dict[str, Any] = {
             **base,
             "coverage": round(public.coverage, 4),

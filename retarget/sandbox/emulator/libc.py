@@ -60,16 +60,20 @@ class LibcModel:
     params: tuple[Scalar, ...]
     returns: Scalar | None
     run: ModelFn
+    observable: bool = False
+    """The call itself matters to a caller (allocator, abort). Pure routines (memcpy, strlen,
+    maths) are not compared as calls: compilers add and remove them freely (a loop becomes
+    memset, strlen is inlined), and their effects on memory are compared anyway."""
 
 
 MODELS: dict[str, LibcModel] = {}
 
 
 def model(
-    name: str, params: tuple[Scalar, ...], returns: Scalar | None
+    name: str, params: tuple[Scalar, ...], returns: Scalar | None, observable: bool = False
 ) -> Callable[[ModelFn], ModelFn]:
     def register(fn: ModelFn) -> ModelFn:
-        MODELS[name] = LibcModel(name, params, returns, fn)
+        MODELS[name] = LibcModel(name, params, returns, fn, observable)
         return fn
 
     return register
@@ -181,12 +185,12 @@ def _strrchr(mem: Memory, s: int, c: int) -> int:
 
 
 # --- heap ----------------------------------------------------------------------------------
-@model("malloc", (SIZE,), PTR)
+@model("malloc", (SIZE,), PTR, observable=True)
 def _malloc(mem: Memory, n: int) -> int:
     return mem.malloc(n)
 
 
-@model("calloc", (SIZE, SIZE), PTR)
+@model("calloc", (SIZE, SIZE), PTR, observable=True)
 def _calloc(mem: Memory, count: int, size: int) -> int:
     total = count * size
     if total >= 1 << 63:
@@ -197,7 +201,7 @@ def _calloc(mem: Memory, count: int, size: int) -> int:
     return addr
 
 
-@model("realloc", (PTR, SIZE), PTR)
+@model("realloc", (PTR, SIZE), PTR, observable=True)
 def _realloc(mem: Memory, old: int, n: int) -> int:
     if old == 0:
         return mem.malloc(n)
@@ -211,18 +215,18 @@ def _realloc(mem: Memory, old: int, n: int) -> int:
     return new
 
 
-@model("free", (PTR,), None)
+@model("free", (PTR,), None, observable=True)
 def _free(mem: Memory, p: int) -> None:
     if p:
         mem.free(p)
 
 
-@model("abort", (), None)
+@model("abort", (), None, observable=True)
 def _abort(mem: Memory) -> None:
     raise ModelTrap("abort() (SIGABRT)")
 
 
-@model("__stack_chk_fail", (), None)
+@model("__stack_chk_fail", (), None, observable=True)
 def _stack_chk_fail(mem: Memory) -> None:
     raise ModelTrap("stack smashing detected (SIGABRT)")
 

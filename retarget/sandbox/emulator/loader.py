@@ -150,7 +150,10 @@ def _program(
         blocks=blocks,
         insn_starts=tuple(i.address for i in insns),
         writable_globals=_writable_globals(linked),
-        symbols=tuple(s for s in linked.symbols if s.defined and s.name),
+        symbols=tuple(
+            s for s in linked.symbols
+            if s.defined and s.name and not s.name.startswith(("$", ".L")) and s.kind != "STT_SECTION"
+        ),  # fmt: skip
     )
 
 

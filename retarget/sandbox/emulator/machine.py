@@ -50,6 +50,7 @@ from retarget.sandbox.emulator.outcome import (
 )
 
 STACK_POISON = b"\xcc"
+BUFFER_POISON = b"\x7b"
 CALLER_POISON = b"\x5b"
 _U64 = (1 << 64) - 1
 
@@ -197,7 +198,7 @@ class Machine:
     def _record_call(self, model: LibcModel, args: list[int | float], result: object) -> None:
         shown = tuple(_show(p, a, self.describe) for p, a in zip(model.params, args, strict=True))
         ret = "" if model.returns is None else _show(model.returns, result, self.describe)
-        self._calls.append(ExternalCall(model.name, shown, ret))
+        self._calls.append(ExternalCall(model.name, shown, ret, model.observable))
 
     def _read_args(self, params: tuple[Scalar, ...]) -> list[int | float]:
         sp = self.reg(self.cc.stack_pointer)
@@ -263,7 +264,19 @@ class Machine:
         if address in self.program.stubs:
             return f"&{self.program.stubs[address]}"
         sym = self.program.symbolize(address)
-        return sym if sym is not None else f"{address:#x}"
+        if sym is not None:
+            return sym
+        return self._constant_data(address) or f"{address:#x}"
+
+    def _constant_data(self, address: int) -> str | None:
+        """Read-only data has no stable address across ISAs: name it by its contents."""
+        for sec in self.program.sections:
+            if sec.writable or sec.executable or not sec.address <= address < sec.address + sec.size:
+                continue
+            data = sec.data[address - sec.address : address - sec.address + 64]
+            text = data.split(b"\0", 1)[0]
+            return f"const {text!r}" if b"\0" in data else f"const bytes {data.hex()}"
+        return None
 
     def run(self, setup: CallSetup, budget: int = 1_000_000, timeout_ms: int = 2000) -> RunOutcome:
         """Call the function once with ``setup``; never raises for anything the code does."""
@@ -289,9 +302,16 @@ class Machine:
         self._calls: list[ExternalCall] = []
         self._trace: list[tuple[int, int]] = []
         self.heap.reset()
-        for start, _ in self._buffers:
-            base = page_down(start)
-            self._unmap(base, self._buffer_map_size(start))
+        wanted = [buffer_address(slot, len(b.data), b.align) for slot, b in enumerate(setup.buffers)]
+        # Unmapping flushes the engine's translated code, so a slot keeps its pages when the
+        # next buffer there spans the same ones.
+        for slot, (start, _) in enumerate(self._buffers):
+            if slot >= len(wanted) or page_down(wanted[slot]) != page_down(start):
+                self._unmap(page_down(start), self._buffer_map_size(start))
+        kept = {
+            slot for slot, (start, _) in enumerate(self._buffers)
+            if slot < len(wanted) and page_down(wanted[slot]) == page_down(start)
+        }  # fmt: skip
         self._buffers = []
         self._buffer_names = []
         for address, data in self._writable:
@@ -303,8 +323,14 @@ class Machine:
         for slot, buf in enumerate(setup.buffers):
             if len(buf.data) > BUFFER_MAX:
                 raise ValueError(f"buffer {buf.name} larger than {BUFFER_MAX} bytes")
-            start = buffer_address(slot, len(buf.data), buf.align)
-            self._map_rw(page_down(start), self._buffer_map_size(start))
+            start = wanted[slot]
+            size = self._buffer_map_size(start)
+            if slot in kept:
+                # Bytes before the buffer on its first page must read as fresh poison again.
+                self.uc.mem_write(page_down(start), BUFFER_POISON * (size - len(buf.data)))
+            else:
+                self._map_rw(page_down(start), size)
+                self.uc.mem_write(page_down(start), BUFFER_POISON * (size - len(buf.data)))
             self.uc.mem_write(start, buf.data)
             self._buffers.append((start, len(buf.data)))
             self._buffer_names.append(buf.name)
@@ -436,12 +462,14 @@ class Machine:
             out.abi_violations.append("wrote into the caller's stack frame")
         if setup.returns is not None:
             out.return_bits = self._read_return(setup.returns, out)
+            if setup.returns_pointer:
+                out.return_target = "NULL" if out.return_bits == 0 else self.describe(out.return_bits)
 
     def _read_return(self, scalar: Scalar, out: RunOutcome) -> int:
         if scalar.kind is ValueKind.FP:
+            # Hardware NaN-boxes every single-precision write on RV64; Unicorn's RISC-V core
+            # does not, so the box of a returned float is not checked here.
             raw = self.reg(self.cc.fp_ret[0])
-            if scalar.bits == 32 and self.isa.nan_boxed_floats and raw >> 32 != 0xFFFF_FFFF:
-                out.abi_violations.append("float return value is not NaN-boxed in fa0")
             return raw & ((1 << scalar.bits) - 1)
         regs = self.cc.int_ret
         if scalar.bits == 128:

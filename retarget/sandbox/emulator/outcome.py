@@ -53,6 +53,8 @@ class CallSetup:
     args: tuple[ArgValue, ...]
     returns: Scalar | None
     buffers: tuple[BufferInit, ...] = ()
+    returns_pointer: bool = False
+    """The result is an address: compare it by what it points at (``RunOutcome.return_target``)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ExternalCall:
     name: str
     args: tuple[str, ...]
     result: str
+    observable: bool = True
 
     def render(self) -> str:
         shown = f"{self.name}({', '.join(self.args)})"
@@ -71,6 +74,8 @@ class RunOutcome:
     end: RunEnd
     return_bits: int | None = None
     """The declared-width return value's bits (None for void or when the run did not return)."""
+    return_target: str | None = None
+    """For a pointer result: the symbolic target (``s+3``, ``heap[0]``, ``"tue"``, ``NULL``)."""
     abi_violations: list[str] = field(default_factory=list)
     """Broken ABI promises: clobbered callee-saved registers, sp, un-extended returns."""
     buffers: list[bytes] = field(default_factory=list)

@@ -1,0 +1,170 @@
+"""The ``retarget`` command line. Thin: it reads flags, calls the library, prints results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from retarget.config import VerifySettings
+from retarget.errors import InputError, RetargetError, SourceError
+from retarget.testgen.inputs import parse_sizes
+from retarget.testgen.search import SearchLimits
+from retarget.transpile.verify import Verdict, VerificationResult, VerifyOptions, verify_function
+
+app = typer.Typer(
+    name="retarget",
+    help="Verified transpilation of x86-64 assembly to AArch64 and RISC-V.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+@app.callback()
+def _root() -> None:
+    """retarget: verified transpilation and kernel generation."""
+
+
+EXIT_CODES = {Verdict.VERIFIED: 0, Verdict.MISMATCH: 1, Verdict.UNVERIFIABLE: 3, Verdict.ERROR: 2}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", str(path)) from exc
+
+
+def _options(seed: int, sizes: str | None) -> VerifyOptions:
+    settings = VerifySettings()
+    return VerifyOptions(
+        seed=seed,
+        sizes=parse_sizes(sizes),
+        hidden_tests=settings.hidden_tests,
+        limits=SearchLimits(max_runs=settings.max_runs, max_tests=settings.max_tests),
+        budget=settings.budget,
+        timeout_ms=settings.timeout_ms,
+    )
+
+
+def verify_job(job: dict[str, Any]) -> dict[str, Any]:
+    """One batch line -> one JSON-able result; bad input becomes an ``error`` result."""
+    function = str(job.get("function", ""))
+    target = str(job.get("target", ""))
+    try:
+        missing = [k for k in ("source", "candidate", "function", "signature", "target") if not job.get(k)]
+        if missing:
+            raise InputError(f"missing field(s): {', '.join(missing)}")
+        source, candidate = Path(job["source"]), Path(job["candidate"])
+        result = verify_function(
+            _read(source), _read(candidate), function, str(job["signature"]), target,
+            _options(int(job.get("seed", 0)), job.get("sizes")),
+            source_name=str(source), candidate_name=str(candidate),
+        )  # fmt: skip
+        return result.model_dump(mode="json")
+    except (RetargetError, ValueError, TypeError) as exc:
+        return VerificationResult(
+            verdict=Verdict.ERROR, function=function, target=target, stage="input", detail=str(exc)
+        ).model_dump(mode="json")
+
+
+def _print_human(result: VerificationResult) -> None:
+    lines = [
+        f"{result.function} → {result.target}: {result.verdict.value.upper()}",
+        f"  {result.detail}",
+    ]
+    if result.verdict in (Verdict.VERIFIED, Verdict.MISMATCH):
+        lines.append(
+            f"  tests {result.tests} (hidden {result.hidden_tests}), coverage "
+            f"{result.coverage:.0%} of {result.blocks_total} blocks, instructions "
+            f"{result.reference_insns} x86-64 / {result.candidate_insns} {result.target}"
+        )
+    if result.counterexample is not None:
+        ce = result.counterexample
+        lines.append(f"  counterexample inputs: {json.dumps(ce.inputs)}")
+        lines.append(f"  {ce.observable}: expected {ce.expected}, got {ce.got}")
+    typer.echo("\n".join(lines))
+
+
+def _batch(path: Path, jobs: int) -> None:
+    items: list[dict[str, Any]] = []
+    for number, line in enumerate(_read(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+            items.append(item)
+        except ValueError as exc:
+            items.append({"_error": f"{path}:{number}: not a JSON object ({exc})"})
+    def run_all() -> list[dict[str, Any]]:
+        if jobs <= 1:
+            return [_one(item) for item in items]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(_one, items))
+    for result in run_all():
+        typer.echo(json.dumps(result))
+
+
+def _one(item: dict[str, Any]) -> dict[str, Any]:
+    if "_error" in item:
+        return VerificationResult(
+            verdict=Verdict.ERROR, function="", target="", stage="input", detail=item["_error"]
+        ).model_dump(mode="json")
+    return verify_job(item)
+
+
+@app.command()
+def verify(
+    source: Annotated[Path | None, typer.Argument(help="x86-64 assembly (gcc/clang -S)")] = None,
+    candidate: Annotated[Path | None, typer.Argument(help="AArch64 or RISC-V assembly")] = None,
+    function: Annotated[str | None, typer.Option(help="function to verify")] = None,
+    signature: Annotated[str | None, typer.Option(help='C prototype, e.g. "int f(int *a, int n)"')] = None,
+    target: Annotated[str | None, typer.Option(help="aarch64 or riscv64")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the generated tests")] = 0,
+    sizes: Annotated[str | None, typer.Option(help="buffer sizes, e.g. a=n,b=16")] = None,
+    batch: Annotated[Path | None, typer.Option(help="JSONL file of jobs")] = None,
+    jobs: Annotated[int, typer.Option(help="parallel workers for --batch")] = 1,
+) -> None:
+    """Verify a candidate translation against the x86-64 original.
+
+    Exit 0 verified, 1 mismatch, 3 unverifiable, 2 bad input.
+    """
+    if batch is not None:
+        _batch(batch, jobs)
+        return
+    missing = [n for n, v in (("SOURCE", source), ("CANDIDATE", candidate), ("--function", function),
+                              ("--signature", signature), ("--target", target)) if not v]  # fmt: skip
+    if missing:
+        raise InputError(f"missing {', '.join(missing)} (or use --batch JOBS.jsonl)")
+    assert source and candidate and function and signature and target
+    result = verify_function(
+        _read(source), _read(candidate), function, signature, target, _options(seed, sizes),
+        source_name=str(source), candidate_name=str(candidate),
+    )  # fmt: skip
+    if as_json:
+        typer.echo(result.model_dump_json())
+    else:
+        _print_human(result)
+    raise typer.Exit(EXIT_CODES[result.verdict])
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except RetargetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
