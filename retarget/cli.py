@@ -24,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def _root() -> None:
     """retarget: verified transpilation and kernel generation."""
@@ -56,7 +57,9 @@ def verify_job(job: dict[str, Any]) -> dict[str, Any]:
     function = str(job.get("function", ""))
     target = str(job.get("target", ""))
     try:
-        missing = [k for k in ("source", "candidate", "function", "signature", "target") if not job.get(k)]
+        missing = [
+            k for k in ("source", "candidate", "function", "signature", "target") if not job.get(k)
+        ]
         if missing:
             raise InputError(f"missing field(s): {', '.join(missing)}")
         source, candidate = Path(job["source"]), Path(job["candidate"])
@@ -102,11 +105,13 @@ def _batch(path: Path, jobs: int) -> None:
             items.append(item)
         except ValueError as exc:
             items.append({"_error": f"{path}:{number}: not a JSON object ({exc})"})
+
     def run_all() -> list[dict[str, Any]]:
         if jobs <= 1:
             return [_one(item) for item in items]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(_one, items))
+
     for result in run_all():
         typer.echo(json.dumps(result))
 
@@ -124,7 +129,9 @@ def verify(
     source: Annotated[Path | None, typer.Argument(help="x86-64 assembly (gcc/clang -S)")] = None,
     candidate: Annotated[Path | None, typer.Argument(help="AArch64 or RISC-V assembly")] = None,
     function: Annotated[str | None, typer.Option(help="function to verify")] = None,
-    signature: Annotated[str | None, typer.Option(help='C prototype, e.g. "int f(int *a, int n)"')] = None,
+    signature: Annotated[
+        str | None, typer.Option(help='C prototype, e.g. "int f(int *a, int n)"')
+    ] = None,
     target: Annotated[str | None, typer.Option(help="aarch64 or riscv64")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     seed: Annotated[int, typer.Option(help="seed of the generated tests")] = 0,

@@ -41,7 +41,9 @@ class SourceError(InputError):
         text = f"{where}: {message}" if where else message
         if details:
             lines = details.rstrip().splitlines()
-            shown = lines[:20] + ([f"... ({len(lines) - 20} more lines)"] if len(lines) > 20 else [])
+            shown = lines[:20] + (
+                [f"... ({len(lines) - 20} more lines)"] if len(lines) > 20 else []
+            )
             text = text + "\n" + "\n".join(shown)
         super().__init__(text)
 

@@ -23,9 +23,7 @@ def test_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
 @pytest.mark.parametrize("target", ["aarch64", "riscv64"])
 @pytest.mark.parametrize("path", sorted({f.file for f in FUNCTIONS}), ids=lambda p: p.stem)
-def test_every_pair_verifies(
-    path: Path, target: str, opt: str, tmp_path: Path
-) -> None:
+def test_every_pair_verifies(path: Path, target: str, opt: str, tmp_path: Path) -> None:
     source, candidate = compile_file(path, target, opt, tmp_path)
     failures = []
     for fn in (f for f in FUNCTIONS if f.file == path):

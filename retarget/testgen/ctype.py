@@ -121,8 +121,6 @@ def named_type(words: list[str]) -> CType:
 
 def pointer_to(pointee: CType, const: bool) -> CType:
     if pointee.kind is TypeKind.POINTER:
-        raise PrototypeError(
-            f"unsupported parameter type {pointee.render()}* (pointer to pointer)"
-        )
+        raise PrototypeError(f"unsupported parameter type {pointee.render()}* (pointer to pointer)")
     return CType(TypeKind.POINTER, 64, False, pointee=pointee, const_pointee=const,
                  spelling=f"{pointee.spelling} *")  # fmt: skip

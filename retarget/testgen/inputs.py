@@ -117,7 +117,9 @@ def make_plan(proto: Prototype, sizes: dict[str, str] | None = None) -> InputPla
             if p.ctype.pointee.kind is TypeKind.VOID:
                 if p.name not in sizes:
                     count_from[p.name] = count_from[p.name] or None
-            string = p.ctype.pointee.is_char and count_from[p.name] is None and fixed[p.name] is None
+            string = (
+                p.ctype.pointee.is_char and count_from[p.name] is None and fixed[p.name] is None
+            )
             role = Role.STRING if string else Role.BUFFER
             plans.append(ParamPlan(p.name, p.ctype, role, count_from[p.name], fixed[p.name]))
         elif p.name in lengths and p.ctype.kind is TypeKind.INT:
@@ -244,7 +246,9 @@ def random_input(rng: random.Random, plan: InputPlan) -> TestInput:
 
 
 def random_length(rng: random.Random) -> int:
-    return rng.choice([0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, rng.randint(0, DEFAULT_COUNT)])
+    return rng.choice(
+        [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, rng.randint(0, DEFAULT_COUNT)]
+    )
 
 
 def resize_buffers(rng: random.Random, plan: InputPlan, test: TestInput) -> None:
@@ -301,7 +305,9 @@ def to_call(plan: InputPlan, test: TestInput) -> CallSetup:
         else:
             assert isinstance(value, int | float)
             args.append(ArgValue(p.ctype.scalar, encode_scalar(p.ctype, value)))
-    returns = None if plan.prototype.returns.kind is TypeKind.VOID else plan.prototype.returns.scalar
+    returns = (
+        None if plan.prototype.returns.kind is TypeKind.VOID else plan.prototype.returns.scalar
+    )
     pointer = plan.prototype.returns.kind is TypeKind.POINTER
     return CallSetup(tuple(args), returns, tuple(buffers), returns_pointer=pointer)
 

@@ -11,6 +11,7 @@ from retarget.sandbox.emulator import CallSetup, EndKind, RunOutcome
 from retarget.testgen.ctype import TypeKind
 from retarget.testgen.inputs import (
     FLOAT_EDGES,
+    MAX_STRING,
     InputPlan,
     ParamPlan,
     Role,
@@ -156,8 +157,31 @@ def seed_inputs(rng: random.Random, plan: InputPlan, randoms: int) -> list[TestI
             test = base.copy()
             test.values[p.name] = value
             out.append(test)
+    out += _edge_grid(plan, base)
     out += [random_input(rng, plan) for _ in range(randoms)]
     return out
+
+
+def _edge_grid(plan: InputPlan, base: TestInput) -> list[TestInput]:
+    """Every pair of integer scalars through the values where ISAs disagree most
+    (x86 traps on INT_MIN / -1, shifts by the width, and so on)."""
+    ints = [p for p in plan.params
+            if p.role is Role.SCALAR and p.ctype.kind is TypeKind.INT][:4]  # fmt: skip
+    out: list[TestInput] = []
+    for i, p in enumerate(ints):
+        for q in ints[i + 1 :]:
+            for a in _critical(p):
+                for b in _critical(q):
+                    test = base.copy()
+                    test.values[p.name], test.values[q.name] = a, b
+                    out.append(test)
+    return out
+
+
+def _critical(p: ParamPlan) -> list[int]:
+    edges = int_edges(p.ctype)
+    picked = {0, edges[0], edges[-1]} | ({-1} if p.ctype.signed else {p.ctype.bits})
+    return sorted(picked)
 
 
 def _edge_sample(rng: random.Random, p: ParamPlan) -> list[int | float]:
@@ -184,8 +208,19 @@ def mutate(
         return test
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
         p = rng.choice(plan.params)
-        if dictionary and p.role is Role.SCALAR and p.ctype.kind is not TypeKind.FLOAT and (
-            rng.random() < 0.3
+        chars = [c for c in dictionary if 0 < c < 256]
+        if p.role is Role.STRING and chars and rng.random() < 0.4:
+            # Splice a character the reference compares against ('-', '+', '%').
+            value = test.values[p.name]
+            assert isinstance(value, str)
+            at = 0 if rng.random() < 0.5 else rng.randint(0, len(value))
+            test.values[p.name] = (value[:at] + chr(rng.choice(chars)) + value[at:])[:MAX_STRING]
+            continue
+        if (
+            dictionary
+            and p.role is Role.SCALAR
+            and p.ctype.kind is not TypeKind.FLOAT
+            and (rng.random() < 0.3)
         ):
             test.values[p.name] = _fit(p, rng.choice(dictionary))
             continue

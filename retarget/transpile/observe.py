@@ -118,10 +118,14 @@ def _compare_globals(ref: RunOutcome, cand: RunOutcome) -> Difference | None:
         if got is None:
             return Difference(f"global {name}", "defined and compared", "missing in candidate")
         if want != got:
-            i = next(k for k in range(min(len(want), len(got))) if want[k] != got[k]) if len(
-                want
-            ) == len(got) else 0
-            return Difference(f"global {name} (byte {i})", want[i:i + 8].hex(), got[i:i + 8].hex())
+            i = (
+                next(k for k in range(min(len(want), len(got))) if want[k] != got[k])
+                if len(want) == len(got)
+                else 0
+            )
+            return Difference(
+                f"global {name} (byte {i})", want[i : i + 8].hex(), got[i : i + 8].hex()
+            )
     return None
 
 

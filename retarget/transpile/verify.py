@@ -31,6 +31,9 @@ from retarget.testgen.search import (
 from retarget.transpile.observe import Difference, compare
 from retarget.transpile.shrink import shrink
 
+MAX_FAILURES = 8
+"""Failing tests collected before the smallest is picked and shrunk."""
+
 
 class Verdict(StrEnum):
     VERIFIED = "verified"
@@ -140,8 +143,15 @@ class _Session:
     def run_ref(self, setup: CallSetup) -> RunOutcome:
         return self.ref.run(setup, self.opts.budget, self.opts.timeout_ms)
 
-    def run_cand(self, setup: CallSetup) -> RunOutcome:
-        return self.cand.run(setup, self.opts.budget, self.opts.timeout_ms)
+    def run_cand(self, setup: CallSetup, reference: RunOutcome | None = None) -> RunOutcome:
+        return self.cand.run(setup, self._cand_budget(reference), self.opts.timeout_ms)
+
+    def _cand_budget(self, reference: RunOutcome | None) -> int:
+        """A candidate may be slower than the reference, not unboundedly so: it gets 20x the
+        reference's instructions on the same input (plus slack), within the global budget."""
+        if reference is None or not reference.insns:
+            return self.opts.budget
+        return min(self.opts.budget, 20 * reference.insns + 10_000)
 
     def run(self, base: dict[str, Any]) -> VerificationResult:
         opts = self.opts
@@ -156,10 +166,16 @@ class _Session:
             "edges": public.edges,
             "dropped_inputs": public.dropped,
         }
-        hidden_seed = derive_hidden_seed(opts.seed) if opts.hidden_seed is None else opts.hidden_seed
+        hidden_seed = (
+            derive_hidden_seed(opts.seed) if opts.hidden_seed is None else opts.hidden_seed
+        )
         stages = (
             ("compare", False, lambda: public),
-            ("hidden", True, lambda: sample(self.plan, self.run_ref, hidden_seed, opts.hidden_tests)),
+            (
+                "hidden",
+                True,
+                lambda: sample(self.plan, self.run_ref, hidden_seed, opts.hidden_tests),
+            ),
         )
         for stage, hidden, tests_for in stages:
             found = tests_for()
@@ -189,7 +205,9 @@ class _Session:
     def _check(self, tests: list[Explored]) -> _Check:
         failures: list[tuple[TestInput, Difference]] = []
         for explored in tests:
-            outcome = self.run_cand(to_call(self.plan, explored.test))
+            if len(failures) >= MAX_FAILURES:
+                break
+            outcome = self.run_cand(to_call(self.plan, explored.test), explored.reference)
             self.candidate_insns += outcome.insns
             if outcome.end.kind in BLOCKING:
                 return _Check(failures, blocked=f"the candidate {outcome.end.detail}")
@@ -214,8 +232,9 @@ class _Session:
             got=diff.got,
             hidden=hidden,
         )
+        shown = f"{len(failures)}+" if len(failures) >= MAX_FAILURES else str(len(failures))
         detail = (
-            f"{len(failures)} of {fields['tests']} tests differ; smallest: "
+            f"{shown} of {fields['tests']} tests differ; smallest: "
             f"{example.render(fields['function'])}"
         )
         return VerificationResult(verdict=Verdict.MISMATCH, stage=stage, detail=detail,
@@ -226,7 +245,7 @@ class _Session:
         reference = self.run_ref(setup)
         if reference.end.kind in INCONCLUSIVE or reference.end.kind in BLOCKING:
             return None
-        return compare(self.plan, reference, self.run_cand(setup))
+        return compare(self.plan, reference, self.run_cand(setup, reference))
 
 
 def _reference_blocked(result: SearchResult) -> str | None:

@@ -104,11 +104,7 @@ def _require_function(unit: ElfImage, function: str, shown_name: str) -> None:
     sym = unit.symbol(function)
     if sym is not None and sym.section is not None and unit.sections[sym.section].executable:
         return
-    defined = sorted(
-        s.name
-        for s in unit.symbols
-        if s.defined and s.kind == "STT_FUNC" and s.name
-    )
+    defined = sorted(s.name for s in unit.symbols if s.defined and s.kind == "STT_FUNC" and s.name)
     listing = ", ".join(defined) if defined else "none"
     raise FunctionNotFound(
         f"{shown_name}: function {function!r} is not defined there (functions: {listing})"
@@ -151,8 +147,12 @@ def _program(
         insn_starts=tuple(i.address for i in insns),
         writable_globals=_writable_globals(linked),
         symbols=tuple(
-            s for s in linked.symbols
-            if s.defined and s.name and not s.name.startswith(("$", ".L")) and s.kind != "STT_SECTION"
+            s
+            for s in linked.symbols
+            if s.defined
+            and s.name
+            and not s.name.startswith(("$", ".L"))
+            and s.kind != "STT_SECTION"
         ),  # fmt: skip
     )
 

@@ -15,7 +15,14 @@ from collections.abc import Callable
 import unicorn
 from unicorn import x86_const
 
-from retarget.isa.abi import RISCV_LP64D, ArgLocation, Scalar, ValueKind, assign_arguments, extend_narrow
+from retarget.isa.abi import (
+    RISCV_LP64D,
+    ArgLocation,
+    Scalar,
+    ValueKind,
+    assign_arguments,
+    extend_narrow,
+)
 from retarget.isa.disasm import count_insns
 from retarget.sandbox.emulator.arch import engine_arch
 from retarget.sandbox.emulator.heap import Heap
@@ -180,7 +187,9 @@ class Machine:
             return
         model = MODELS.get(name)
         if model is None:
-            self._stop(RunEnd(EndKind.UNMODELLED, f"calls {name!r}, which has no model", symbol=name))
+            self._stop(
+                RunEnd(EndKind.UNMODELLED, f"calls {name!r}, which has no model", symbol=name)
+            )
             return
         args = self._read_args(model.params)
         try:
@@ -271,7 +280,11 @@ class Machine:
     def _constant_data(self, address: int) -> str | None:
         """Read-only data has no stable address across ISAs: name it by its contents."""
         for sec in self.program.sections:
-            if sec.writable or sec.executable or not sec.address <= address < sec.address + sec.size:
+            if (
+                sec.writable
+                or sec.executable
+                or not sec.address <= address < sec.address + sec.size
+            ):
                 continue
             data = sec.data[address - sec.address : address - sec.address + 64]
             text = data.split(b"\0", 1)[0]
@@ -302,7 +315,9 @@ class Machine:
         self._calls: list[ExternalCall] = []
         self._trace: list[tuple[int, int]] = []
         self.heap.reset()
-        wanted = [buffer_address(slot, len(b.data), b.align) for slot, b in enumerate(setup.buffers)]
+        wanted = [
+            buffer_address(slot, len(b.data), b.align) for slot, b in enumerate(setup.buffers)
+        ]
         # Unmapping flushes the engine's translated code, so a slot keeps its pages when the
         # next buffer there spans the same ones.
         for slot, (start, _) in enumerate(self._buffers):
@@ -348,7 +363,9 @@ class Machine:
                           default=0)  # fmt: skip
         align = self.cc.stack_align
         call_sp = (STACK_TOP - CALLER_FRAME - stack_bytes) & ~(align - 1)
-        self.uc.mem_write(call_sp + stack_bytes, CALLER_POISON * (STACK_TOP - call_sp - stack_bytes))
+        self.uc.mem_write(
+            call_sp + stack_bytes, CALLER_POISON * (STACK_TOP - call_sp - stack_bytes)
+        )
         for index, (arg, loc) in enumerate(zip(setup.args, locations, strict=True)):
             self._place_one(arg, loc, call_sp, index)
         entry_sp = call_sp
@@ -375,7 +392,7 @@ class Machine:
             words = [self._int_image(scalar, arg.bits, poison(100 + index))]
         for reg, word in zip(loc.registers, words, strict=False):
             self.reg_write(reg, word)
-        for off, word in zip(loc.stack_offsets, words[len(loc.registers):], strict=False):
+        for off, word in zip(loc.stack_offsets, words[len(loc.registers) :], strict=False):
             self.uc.mem_write(call_sp + off, struct.pack("<Q", word))
 
     def _int_image(self, scalar: Scalar, bits: int, garbage: int) -> int:
@@ -409,9 +426,14 @@ class Machine:
         return RunEnd(EndKind.BUDGET, f"ran past the budget of {budget} insns")
 
     # --- results ---------------------------------------------------------------------------
-    def _block_info(self, key: tuple[int, int], starts: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    def _block_info(
+        self, key: tuple[int, int], starts: tuple[int, ...]
+    ) -> tuple[int, tuple[int, ...]]:
         address, size = key
-        info = (count_insns(starts, address, size), tuple(self.program.blocks.blocks_in(address, size)))
+        info = (
+            count_insns(starts, address, size),
+            tuple(self.program.blocks.blocks_in(address, size)),
+        )
         self._block_cache[key] = info
         return info
 
@@ -422,10 +444,12 @@ class Machine:
             self._coverage(out)
         out.buffers = [bytes(self.uc.mem_read(start, size)) for start, size in self._buffers]
         out.globals = {
-            g.name: bytes(self.uc.mem_read(g.address, g.size)) for g in self.program.writable_globals
+            g.name: bytes(self.uc.mem_read(g.address, g.size))
+            for g in self.program.writable_globals
         }
         out.heap = [
-            (b.address, bytes(self.uc.mem_read(b.address, b.size))) for b in self.heap.blocks.values()
+            (b.address, bytes(self.uc.mem_read(b.address, b.size)))
+            for b in self.heap.blocks.values()
         ]
         if out.end.kind is EndKind.RETURNED:
             self._check_return(setup, out, call_sp)
@@ -452,7 +476,9 @@ class Machine:
                 out.abi_violations.append(f"callee-saved register {name} not restored")
         for name in self.cc.callee_saved_fp:
             if self.reg(name) & _U64 != poison(initial[name]) & _U64:
-                out.abi_violations.append(f"callee-saved register {name} (low 64 bits) not restored")
+                out.abi_violations.append(
+                    f"callee-saved register {name} (low 64 bits) not restored"
+                )
         if self.reg(self.cc.stack_pointer) != call_sp:
             delta = self.reg(self.cc.stack_pointer) - call_sp
             out.abi_violations.append(f"stack pointer off by {delta:+d} bytes after return")
@@ -463,7 +489,9 @@ class Machine:
         if setup.returns is not None:
             out.return_bits = self._read_return(setup.returns, out)
             if setup.returns_pointer:
-                out.return_target = "NULL" if out.return_bits == 0 else self.describe(out.return_bits)
+                out.return_target = (
+                    "NULL" if out.return_bits == 0 else self.describe(out.return_bits)
+                )
 
     def _read_return(self, scalar: Scalar, out: RunOutcome) -> int:
         if scalar.kind is ValueKind.FP:

@@ -1,0 +1,158 @@
+"""The verifier's verdicts on hand-written candidates: right ones pass, wrong ones are caught."""
+
+from __future__ import annotations
+
+import pytest
+
+from retarget.errors import FunctionNotFound, PrototypeError, SourceError
+from retarget.transpile.verify import Verdict, verify_function
+from tests.conftest import needs_cross
+
+pytestmark = needs_cross
+
+SUM = (
+    "long sum(const int *a, int n) { long s = 0; for (int i = 0; i < n; i++) s += a[i]; return s; }"
+)
+SUM_SIG = "long sum(const int *a, int n)"
+
+# A correct AArch64 sum, then a copy with one defect each.
+A64_SUM = """
+    .text
+    .globl sum
+sum:
+    mov x2, #0
+    cmp w1, #0
+    b.le 2f
+    mov w3, #0
+1:  ldrsw x4, [x0, w3, sxtw #2]
+    add x2, x2, x4
+    add w3, w3, #1
+    cmp w3, w1
+    b.lt 1b
+2:  mov x0, x2
+    ret
+"""
+
+
+def test_handwritten_candidate_verifies(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair(SUM, "aarch64")
+    result = verify_function(ref, A64_SUM, "sum", SUM_SIG, "aarch64")
+    assert result.verdict is Verdict.VERIFIED, result.detail
+    assert result.coverage == 1.0
+    assert result.hidden_tests > 0
+
+
+@pytest.mark.parametrize(
+    ("defect", "observable"),
+    [
+        (("b.lt 1b", "b.le 1b"), "how the call ended"),  # reads one element too many
+        (("add x2, x2, x4", "sub x2, x2, x4"), "return value"),
+        (("ldrsw x4", "ldr w4"), "return value"),  # zero- instead of sign-extending
+        (("mov x0, x2\n", "mov x19, x2\n    mov x0, x2\n"), "calling convention"),
+    ],
+)
+def test_defects_are_caught_with_a_counterexample(pair, defect, observable) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair(SUM, "aarch64")
+    bad = A64_SUM.replace(*defect)
+    result = verify_function(ref, bad, "sum", SUM_SIG, "aarch64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert result.counterexample.observable.startswith(observable)
+
+
+def test_infinite_loop_is_a_mismatch_not_a_hang(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair(SUM, "riscv64")
+    loop = "    .text\n    .globl sum\nsum:\n1:  j 1b\n"
+    result = verify_function(ref, loop, "sum", SUM_SIG, "riscv64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert "budget" in result.counterexample.got
+
+
+def test_write_outside_buffer_is_caught(pair) -> None:  # type: ignore[no-untyped-def]
+    src = "void fill(int *a, int n) { for (int i = 0; i < n; i++) a[i] = i; }"
+    ref, cand = pair(src, "aarch64")
+    bad = cand.replace("cmp\tw1, w2", "cmp\tw1, w2\n\tstr\twzr, [x0, x2, lsl 2]", 1)
+    overflow = """
+    .text
+    .globl fill
+fill:
+    mov w2, #0
+1:  cmp w2, w1
+    b.gt 2f
+    str w2, [x0, w2, sxtw #2]
+    add w2, w2, #1
+    b 1b
+2:  ret
+"""
+    assert (
+        verify_function(ref, cand, "fill", "void fill(int *a, int n)", "aarch64").verdict
+        is Verdict.VERIFIED
+    )
+    result = verify_function(ref, overflow, "fill", "void fill(int *a, int n)", "aarch64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert "write of unmapped a+" in result.counterexample.got
+    del bad
+
+
+def test_divide_trap_must_be_kept(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, cand = pair("int q(int a, int b) { return a / b; }", "aarch64")
+    result = verify_function(ref, cand, "q", "int q(int a, int b)", "aarch64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert result.counterexample.inputs["b"] == 0
+    trapping = """
+    .text
+    .globl q
+q:
+    cbz w1, 1f
+    sdiv w0, w0, w1
+    ret
+1:  brk #0
+"""
+    # INT_MIN / -1 traps on x86 too: this candidate still differs there.
+    result = verify_function(ref, trapping, "q", "int q(int a, int b)", "aarch64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert result.counterexample.inputs["b"] == -1
+
+
+def test_riscv_int_return_must_be_sign_extended(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair("unsigned twice(unsigned x) { return x * 2; }", "riscv64")
+    unextended = "    .text\n    .globl twice\ntwice:\n    slli a0, a0, 1\n    slli a0, a0, 32\n    srli a0, a0, 32\n    ret\n"
+    result = verify_function(ref, unextended, "twice", "unsigned twice(unsigned x)", "riscv64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert "extended" in result.counterexample.got
+
+
+def test_unmodelled_call_is_unverifiable(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, cand = pair("int puts(const char *); int hi(const char *s) { return puts(s); }", "aarch64")
+    result = verify_function(ref, cand, "hi", "int hi(const char *s)", "aarch64")
+    assert result.verdict is Verdict.UNVERIFIABLE
+    assert "puts" in result.detail
+
+
+def test_candidate_that_does_not_assemble_is_an_error(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair(SUM, "aarch64")
+    result = verify_function(ref, "sum:\n  frobnicate x0\n", "sum", SUM_SIG, "aarch64")
+    assert result.verdict is Verdict.ERROR
+    assert "CANDIDATE.s:2" in result.detail
+
+
+def test_bad_reference_inputs_raise(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, cand = pair(SUM, "aarch64")
+    with pytest.raises(FunctionNotFound, match="sum"):
+        verify_function(ref, cand, "nope", SUM_SIG, "aarch64")
+    with pytest.raises(PrototypeError):
+        verify_function(ref, cand, "sum", "long sum(const int *a, int n", "aarch64")
+    with pytest.raises(SourceError, match="SOURCE.s:1"):
+        verify_function("this is not assembly\n", cand, "sum", SUM_SIG, "aarch64")
+
+
+def test_same_seed_reproduces(pair) -> None:  # type: ignore[no-untyped-def]
+    ref, cand = pair(SUM, "riscv64")
+    first = verify_function(ref, cand, "sum", SUM_SIG, "riscv64")
+    second = verify_function(ref, cand, "sum", SUM_SIG, "riscv64")
+    assert first.model_dump() == second.model_dump()
