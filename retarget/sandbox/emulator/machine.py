@@ -7,6 +7,7 @@ poisoned except the arguments.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import time
 from collections import Counter
@@ -467,7 +468,7 @@ class Machine:
         out.insns = total
         out.blocks = frozenset(blocks)
         addrs = [a for a, _ in self._trace]
-        out.edges = frozenset(zip(addrs, addrs[1:], strict=False))
+        out.edges = frozenset(itertools.pairwise(addrs))
 
     def _check_return(self, setup: CallSetup, out: RunOutcome, call_sp: int) -> None:
         initial = dict(zip((*self.isa.gprs, *self.isa.fprs), range(10_000), strict=False))
