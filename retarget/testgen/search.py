@@ -93,13 +93,10 @@ def explore(
             test = random_input(rng, plan)
         else:
             break
-        outcome = run(to_call(plan, test))
-        result.runs += 1
-        if outcome.end.kind in BLOCKING:
-            result.blocker = outcome
+        outcome = _run_reference(run, plan, test, result)
+        if result.blocker is not None:
             break
-        if outcome.end.kind in INCONCLUSIVE:
-            result.dropped += 1
+        if outcome is None:
             stale += 1
             continue
         novel = not (outcome.blocks <= blocks and outcome.edges <= edges)
@@ -122,16 +119,28 @@ def sample(plan: InputPlan, run: Runner, seed: int, count: int) -> SearchResult:
     rng = random.Random(seed)
     result = SearchResult()
     for test in seed_inputs(rng, plan, count)[: max(count, 1)]:
-        outcome = run(to_call(plan, test))
-        result.runs += 1
-        if outcome.end.kind in BLOCKING:
-            result.blocker = outcome
+        outcome = _run_reference(run, plan, test, result)
+        if result.blocker is not None:
             break
-        if outcome.end.kind in INCONCLUSIVE:
-            result.dropped += 1
-            continue
-        result.tests.append(Explored(test, outcome, False))
+        if outcome is not None:
+            result.tests.append(Explored(test, outcome, False))
     return result
+
+
+def _run_reference(
+    run: Runner, plan: InputPlan, test: TestInput, result: SearchResult
+) -> RunOutcome | None:
+    """Run the reference once and count it; None when the run is blocking (recorded as
+    ``result.blocker``) or inconclusive (counted as dropped)."""
+    outcome = run(to_call(plan, test))
+    result.runs += 1
+    if outcome.end.kind in BLOCKING:
+        result.blocker = outcome
+        return None
+    if outcome.end.kind in INCONCLUSIVE:
+        result.dropped += 1
+        return None
+    return outcome
 
 
 def _select(tests: list[Explored], limit: int) -> list[Explored]:
