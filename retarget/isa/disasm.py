@@ -68,6 +68,11 @@ def disassemble(isa: Isa, code: bytes, address: int) -> list[Insn]:
     return out
 
 
+def instruction_starts(isa: Isa, code: bytes, address: int) -> tuple[int, ...]:
+    """Addresses of every instruction of a linear sweep (no operand detail: fast)."""
+    return tuple(ins[0] for ins in _engine(isa.name).disasm_lite(code, address))
+
+
 def _is_flow_by_name(isa: Isa, mnemonic: str) -> bool:
     # capstone 5 leaves some RISC-V compressed branches and traps without groups.
     if isa.name == "riscv64":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from elftools.elf.descriptions import describe_reloc_type
 from elftools.elf.elffile import ELFFile
@@ -81,10 +82,12 @@ class ElfImage:
         )
 
 
-def read_elf(path: Path) -> ElfImage:
+def read_elf(path: Path, relocations: bool = True) -> ElfImage:
+    """Sections, symbols and (unless ``relocations`` is False) relocations of an ELF file."""
     with path.open("rb") as handle:
         elf = ELFFile(handle)
-        section_names = [s.name for s in elf.iter_sections()]
+        all_sections = list(elf.iter_sections())  # pyelftools re-parses on every iteration
+        section_names = [s.name for s in all_sections]
         sections = {
             s.name: Section(
                 name=s.name,
@@ -94,26 +97,33 @@ def read_elf(path: Path) -> ElfImage:
                 kind=s["sh_type"],
                 data=b"" if s["sh_type"] == "SHT_NOBITS" else s.data(),
             )
-            for s in elf.iter_sections()
+            for s in all_sections
             if s.name
         }
-        symbols: list[Symbol] = []
-        relocations: list[Relocation] = []
-        for sec in elf.iter_sections():
-            if isinstance(sec, SymbolTableSection) and sec.name == ".symtab":
-                symbols = [_symbol(sym, section_names) for sym in sec.iter_symbols()]
-        for sec in elf.iter_sections():
-            if isinstance(sec, RelocationSection):
-                symtab = elf.get_section(sec["sh_link"])
-                target = section_names[sec["sh_info"]] if sec["sh_info"] else ""
-                for rel in sec.iter_relocations():
-                    sym = symtab.get_symbol(rel["r_info_sym"])
-                    name = sym.name or (
-                        section_names[sym["st_shndx"]] if isinstance(sym["st_shndx"], int) else ""
-                    )
-                    kind = _reloc_name(rel["r_info_type"], elf)
-                    relocations.append(Relocation(target, rel["r_offset"], kind, name))
-        return ElfImage(elf["e_machine"], sections, symbols, relocations)
+        raw_symbols: dict[int, list[Any]] = {
+            index: list(sec.iter_symbols())
+            for index, sec in enumerate(all_sections)
+            if isinstance(sec, SymbolTableSection)
+        }
+        symbols = [
+            _symbol(sym, section_names)
+            for index, sec in enumerate(all_sections)
+            if sec.name == ".symtab"
+            for sym in raw_symbols[index]
+        ]
+        relocs: list[Relocation] = []
+        for sec in all_sections if relocations else ():
+            if not isinstance(sec, RelocationSection):
+                continue
+            table = raw_symbols.get(sec["sh_link"], [])
+            target = section_names[sec["sh_info"]] if sec["sh_info"] else ""
+            for rel in sec.iter_relocations():
+                sym = table[rel["r_info_sym"]]
+                shndx = sym["st_shndx"]
+                name = sym.name or (section_names[shndx] if isinstance(shndx, int) else "")
+                kind = _reloc_name(rel["r_info_type"], elf)
+                relocs.append(Relocation(target, rel["r_offset"], kind, name))
+        return ElfImage(elf["e_machine"], sections, symbols, relocs)
 
 
 # pyelftools 0.33 has no names for RISC-V relocations; these are the ones retarget looks at
@@ -133,15 +143,15 @@ def _reloc_name(number: int, elf: ELFFile) -> str:
     return str(describe_reloc_type(number, elf))
 
 
-def _symbol(sym: object, section_names: list[str]) -> Symbol:
-    shndx = sym["st_shndx"]  # type: ignore[index]
+def _symbol(sym: Any, section_names: list[str]) -> Symbol:
+    shndx = sym["st_shndx"]
     section = section_names[shndx] if isinstance(shndx, int) and shndx > 0 else None
     return Symbol(
-        name=sym.name,  # type: ignore[attr-defined]
-        value=sym["st_value"],  # type: ignore[index]
-        size=sym["st_size"],  # type: ignore[index]
-        kind=sym["st_info"]["type"],  # type: ignore[index]
-        bind=sym["st_info"]["bind"],  # type: ignore[index]
+        name=sym.name,
+        value=sym["st_value"],
+        size=sym["st_size"],
+        kind=sym["st_info"]["type"],
+        bind=sym["st_info"]["bind"],
         section=section,
         undefined_ref=shndx == "SHN_UNDEF",
     )

@@ -9,9 +9,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from retarget.errors import FunctionNotFound, SourceError
-from retarget.isa.disasm import CALL_RELOCATIONS, FunctionBlocks, disassemble, function_blocks
+from retarget.isa.disasm import (
+    CALL_RELOCATIONS,
+    FunctionBlocks,
+    disassemble,
+    function_blocks,
+    instruction_starts,
+)
 from retarget.isa.elf import ElfImage, Section, Symbol, read_elf
 from retarget.isa.targets import Isa
 from retarget.isa.toolchain import assemble, link
@@ -63,9 +70,43 @@ class Program:
         return best.name if off == 0 else f"{best.name}+{off}"
 
 
-_CACHE: OrderedDict[tuple[str, str, str], Program] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 128
+@dataclass(frozen=True)
+class _Linked:
+    """One assembled and linked source text: shared by every function loaded from it."""
+
+    unit: ElfImage
+    image: ElfImage
+    stubs: dict[int, str]
+    extern: dict[int, str]
+    insn_starts: tuple[int, ...]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_LINKED: _Lru[tuple[str, str], _Linked] = _Lru(32)
+_PROGRAMS: _Lru[tuple[str, str, str], Program] = _Lru(128)
 
 
 def load_program(isa: Isa, text: str, function: str, shown_name: str) -> Program:
@@ -74,30 +115,34 @@ def load_program(isa: Isa, text: str, function: str, shown_name: str) -> Program
     Raises SourceError when the text does not assemble and FunctionNotFound when the function
     is not defined in it.
     """
-    key = (isa.name, hashlib.sha256(text.encode()).hexdigest(), function)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    program = _build(isa, text, function, shown_name)
-    with _CACHE_LOCK:
-        _CACHE[key] = program
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    key = (isa.name, digest, function)
+    program = _PROGRAMS.get(key)
+    if program is not None:
+        return program
+    linked = _LINKED.get((isa.name, digest))
+    if linked is None:
+        linked = _build(isa, text, shown_name)
+        _LINKED.put((isa.name, digest), linked)
+    _require_function(linked.unit, function, shown_name)
+    program = _program(isa, linked, function)
+    _PROGRAMS.put(key, program)
     return program
 
 
-def _build(isa: Isa, text: str, function: str, shown_name: str) -> Program:
+def _build(isa: Isa, text: str, shown_name: str) -> _Linked:
     with tempfile.TemporaryDirectory(prefix="retarget-") as tmp:
         work = Path(tmp)
         obj = assemble(isa, text, work / "unit.o", shown_name)
         unit = read_elf(obj)
-        _require_function(unit, function, shown_name)
         stubs, extern = _bind_externals(unit, shown_name)
         defsyms = {name: addr for addr, name in stubs.items()}
         defsyms |= {name: addr for addr, name in extern.items()}
-        linked = read_elf(link(isa, [obj], work / "unit.elf", linker_script(), defsyms))
-    return _program(isa, linked, function, stubs, extern)
+        image = read_elf(link(isa, [obj], work / "unit.elf", linker_script(), defsyms),
+                         relocations=False)  # fmt: skip
+    text_section = image.sections[".text"]
+    starts = instruction_starts(isa, text_section.data, text_section.address)
+    return _Linked(unit, image, stubs, extern, starts)
 
 
 def _require_function(unit: ElfImage, function: str, shown_name: str) -> None:
@@ -125,15 +170,16 @@ def _bind_externals(unit: ElfImage, shown_name: str) -> tuple[dict[int, str], di
     return stubs, extern
 
 
-def _program(
-    isa: Isa, linked: ElfImage, function: str, stubs: dict[int, str], extern: dict[int, str]
-) -> Program:
+def _program(isa: Isa, built: _Linked, function: str) -> Program:
+    linked = built.image
     sym = linked.symbol(function)
     assert sym is not None  # checked on the object before linking
     text = linked.sections[".text"]
-    insns = disassemble(isa, text.data, text.address)
     end = sym.value + sym.size if sym.size else _next_symbol(linked, sym, text)
-    blocks = function_blocks(insns, sym.value, end)
+    # Operand detail is needed for the function's own blocks; the rest of .text (callees in
+    # the same file) only needs instruction boundaries for counting.
+    body = text.data[sym.value - text.address : end - text.address]
+    blocks = function_blocks(disassemble(isa, body, sym.value), sym.value, end)
     alloc = tuple(s for s in linked.sections.values() if s.alloc and s.size)
     return Program(
         isa=isa,
@@ -141,10 +187,10 @@ def _program(
         entry=sym.value,
         end=end,
         sections=alloc,
-        stubs=stubs,
-        extern_data=extern,
+        stubs=built.stubs,
+        extern_data=built.extern,
         blocks=blocks,
-        insn_starts=tuple(i.address for i in insns),
+        insn_starts=built.insn_starts,
         writable_globals=_writable_globals(linked),
         symbols=tuple(
             s

@@ -7,14 +7,14 @@ poisoned except the arguments.
 
 from __future__ import annotations
 
-import itertools
 import struct
-import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 
-import unicorn
+from unicorn import unicorn_const as ucc
 from unicorn import x86_const
+from unicorn.unicorn_py3.unicorn import Uc, UcContext, UcError
 
 from retarget.isa.abi import (
     RISCV_LP64D,
@@ -48,6 +48,12 @@ from retarget.sandbox.emulator.layout import (
 )
 from retarget.sandbox.emulator.libc import MODELS, LibcModel, ModelFault, ModelTrap
 from retarget.sandbox.emulator.loader import Program
+from retarget.sandbox.emulator.native import (
+    SIZE_BITS,
+    BlockTrace,
+    RegisterBlock,
+    native_trace_available,
+)
 from retarget.sandbox.emulator.outcome import (
     ArgValue,
     CallSetup,
@@ -56,6 +62,7 @@ from retarget.sandbox.emulator.outcome import (
     RunEnd,
     RunOutcome,
 )
+from retarget.sandbox.emulator.watchdog import WATCHDOG
 
 STACK_POISON = b"\xcc"
 BUFFER_POISON = b"\x7b"
@@ -77,16 +84,25 @@ class Machine:
         self.cc = program.isa.cc
         self.arch = engine_arch(program.isa)
         self.trace = trace
-        self.uc = unicorn.Uc(self.arch.arch, self.arch.mode)
+        self.uc = Uc(self.arch.arch, self.arch.mode)
         self._regions: list[tuple[int, int, int]] = []
         self.heap = Heap(self._map_rw, self._unmap, self.uc.mem_write)
         self._buffers: list[tuple[int, int]] = []
         self._buffer_names: list[str] = []
-        self._block_cache: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+        self._block_cache: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self._native: BlockTrace | None = None
+        self._trace: list[int] = []
+        self._end: RunEnd | None = None
+        self._calls: list[ExternalCall] = []
         self._map_image()
         self._install_hooks()
         self.arch.setup(self.uc)
         self._initial = self._poisoned_context()
+        names = (*self.isa.gprs, *self.isa.fprs)
+        self._initial_index = {name: i for i, name in enumerate(names)}
+        self._saved_names = (*self.cc.callee_saved, *self.cc.callee_saved_fp,
+                             self.cc.stack_pointer)  # fmt: skip
+        self._saved = RegisterBlock(self.uc, [self.arch.regs[n] for n in self._saved_names])
 
     # --- memory map ------------------------------------------------------------------------
     def _map(self, start: int, size: int, perms: int) -> None:
@@ -94,7 +110,7 @@ class Machine:
         self._regions.append((start, start + size, perms))
 
     def _map_rw(self, start: int, size: int) -> None:
-        self._map(start, size, unicorn.UC_PROT_READ | unicorn.UC_PROT_WRITE)
+        self._map(start, size, ucc.UC_PROT_READ | ucc.UC_PROT_WRITE)
 
     def _unmap(self, start: int, size: int) -> None:
         self.uc.mem_unmap(start, size)
@@ -103,9 +119,9 @@ class Machine:
     def _map_image(self) -> None:
         perms_by_page: dict[int, int] = {}
         for sec in self.program.sections:
-            perm = unicorn.UC_PROT_READ
-            perm |= unicorn.UC_PROT_WRITE if sec.writable else 0
-            perm |= unicorn.UC_PROT_EXEC if sec.executable else 0
+            perm = ucc.UC_PROT_READ
+            perm |= ucc.UC_PROT_WRITE if sec.writable else 0
+            perm |= ucc.UC_PROT_EXEC if sec.executable else 0
             for page in range(page_down(sec.address), page_up(sec.address + sec.size), PAGE):
                 perms_by_page[page] = perms_by_page.get(page, 0) | perm
         for page, perm in sorted(perms_by_page.items()):
@@ -116,7 +132,7 @@ class Machine:
             self.uc.mem_write(sec.address, data)
             if sec.writable:
                 self._writable.append((sec.address, data))
-        exec_read = unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC
+        exec_read = ucc.UC_PROT_READ | ucc.UC_PROT_EXEC
         self._map(RETURN_ADDRESS, PAGE, exec_read)
         self.uc.mem_write(RETURN_ADDRESS, self.isa.ret_insn * (PAGE // len(self.isa.ret_insn)))
         if self.program.stubs:
@@ -134,35 +150,40 @@ class Machine:
     def _install_hooks(self) -> None:
         uc = self.uc
         if self.trace:
-            uc.hook_add(unicorn.UC_HOOK_BLOCK, self._on_block)
+            if native_trace_available():
+                # Distinct (block, size) keys and edges stay within a few per instruction.
+                need = 4 * (len(self.program.insn_starts) + len(self.program.stubs) + 64)
+                self._native = BlockTrace(uc, 1 << need.bit_length())
+            else:
+                uc.hook_add(ucc.UC_HOOK_BLOCK, self._on_block)
         if self.program.stubs:
             last = STUB_BASE + STUB_SLOT * len(self.program.stubs)
-            uc.hook_add(unicorn.UC_HOOK_CODE, self._on_stub, begin=STUB_BASE, end=last)
-        uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
-        uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
+            uc.hook_add(ucc.UC_HOOK_CODE, self._on_stub, begin=STUB_BASE, end=last)
+        uc.hook_add(ucc.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(ucc.UC_HOOK_MEM_INVALID, self._on_invalid)
         if self.isa.name == "x86_64":
             for insn in (x86_const.UC_X86_INS_SYSCALL, x86_const.UC_X86_INS_SYSENTER):
-                uc.hook_add(unicorn.UC_HOOK_INSN, self._on_syscall, aux1=insn)
+                uc.hook_add(ucc.UC_HOOK_INSN, self._on_syscall, aux1=insn)
 
-    def _on_block(self, uc: unicorn.Uc, address: int, size: int, _: object) -> None:
-        self._trace.append((address, size))
+    def _on_block(self, uc: Uc, address: int, size: int, _: object) -> None:
+        self._trace.append(address << SIZE_BITS | size)
 
-    def _on_interrupt(self, uc: unicorn.Uc, intno: int, _: object) -> None:
+    def _on_interrupt(self, uc: Uc, intno: int, _: object) -> None:
         if intno in self.arch.syscall_intnos:
             self._stop(RunEnd(EndKind.SYSCALL, "made a system call"))
             return
         what = self.arch.traps.get(intno, f"exception {intno}")
         self._stop(RunEnd(EndKind.TRAP, what))
 
-    def _on_syscall(self, uc: unicorn.Uc, _: object) -> None:
+    def _on_syscall(self, uc: Uc, _: object) -> None:
         self._stop(RunEnd(EndKind.SYSCALL, "made a system call"))
 
     def _on_invalid(
-        self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, _: object
+        self, uc: Uc, access: int, address: int, size: int, value: int, _: object
     ) -> bool:
         kind = {
-            unicorn.UC_MEM_READ_UNMAPPED: "read", unicorn.UC_MEM_READ_PROT: "read",
-            unicorn.UC_MEM_WRITE_UNMAPPED: "write", unicorn.UC_MEM_WRITE_PROT: "write",
+            ucc.UC_MEM_READ_UNMAPPED: "read", ucc.UC_MEM_READ_PROT: "read",
+            ucc.UC_MEM_WRITE_UNMAPPED: "write", ucc.UC_MEM_WRITE_PROT: "write",
         }.get(access, "fetch")  # fmt: skip
         self._end = self._fault_end(kind, address)
         return False
@@ -182,7 +203,7 @@ class Machine:
         self.uc.emu_stop()
 
     # --- external calls --------------------------------------------------------------------
-    def _on_stub(self, uc: unicorn.Uc, address: int, size: int, _: object) -> None:
+    def _on_stub(self, uc: Uc, address: int, size: int, _: object) -> None:
         name = self.program.stubs.get(address)
         if name is None:
             return
@@ -242,7 +263,7 @@ class Machine:
     def _read_u64(self, address: int) -> int:
         return int.from_bytes(self.uc.mem_read(address, 8), "little")
 
-    def _poisoned_context(self) -> unicorn.UcContext:
+    def _poisoned_context(self) -> UcContext:
         for i, name in enumerate((*self.isa.gprs, *self.isa.fprs)):
             value = poison(i)
             if name in self.isa.fprs and self.isa.fp_reg_bits == 128:
@@ -295,26 +316,25 @@ class Machine:
     def run(self, setup: CallSetup, budget: int = 1_000_000, timeout_ms: int = 2000) -> RunOutcome:
         """Call the function once with ``setup``; never raises for anything the code does."""
         self._reset(setup)
+        if self._native is not None:
+            self._native.reset()
         call_sp = self._place_arguments(setup)
-        started = time.perf_counter()
+        token = WATCHDOG.arm(timeout_ms / 1000, self.uc.emu_stop)
         try:
-            self.uc.emu_start(
-                self.program.entry,
-                RETURN_ADDRESS,
-                timeout=timeout_ms * 1000,
-                count=budget,
-            )
-        except unicorn.UcError as err:
+            self.uc.emu_start(self.program.entry, RETURN_ADDRESS, count=budget)
+        except UcError as err:
             if self._end is None:
                 self._end = self._engine_error(err)
+        finally:
+            timed_out = WATCHDOG.disarm(token)
         if self._end is None:
-            self._end = self._normal_end(started, timeout_ms, budget)
+            self._end = self._normal_end(timed_out, timeout_ms, budget)
         return self._collect(setup, call_sp)
 
     def _reset(self, setup: CallSetup) -> None:
-        self._end: RunEnd | None = None
-        self._calls: list[ExternalCall] = []
-        self._trace: list[tuple[int, int]] = []
+        self._end = None
+        self._calls = []
+        self._trace = []
         self.heap.reset()
         wanted = [
             buffer_address(slot, len(b.data), b.align) for slot, b in enumerate(setup.buffers)
@@ -408,29 +428,27 @@ class Machine:
         mask = (1 << scalar.bits) - 1
         return (garbage & ~mask & _U64) | (bits & mask)
 
-    def _engine_error(self, err: unicorn.UcError) -> RunEnd:
+    def _engine_error(self, err: UcError) -> RunEnd:
         pc = self.reg_pc()
-        if err.errno in (unicorn.UC_ERR_INSN_INVALID,):
+        if err.errno in (ucc.UC_ERR_INSN_INVALID,):
             return RunEnd(EndKind.TRAP, f"invalid instruction at {self.describe(pc)} (SIGILL)")
-        if err.errno == unicorn.UC_ERR_EXCEPTION:
+        if err.errno == ucc.UC_ERR_EXCEPTION:
             return RunEnd(EndKind.TRAP, f"unhandled exception at {self.describe(pc)}")
         return RunEnd(EndKind.FAULT, f"{err} at pc {pc:#x}", self.describe(pc), "fetch")
 
     def reg_pc(self) -> int:
         return int(self.uc.reg_read(self.arch.pc))
 
-    def _normal_end(self, started: float, timeout_ms: int, budget: int) -> RunEnd:
+    def _normal_end(self, timed_out: bool, timeout_ms: int, budget: int) -> RunEnd:
         if self.reg_pc() == RETURN_ADDRESS:
             return RunEnd(EndKind.RETURNED)
-        if (time.perf_counter() - started) * 1000 >= timeout_ms * 0.9:
+        if timed_out:
             return RunEnd(EndKind.TIMEOUT, f"ran past the {timeout_ms} ms wall-clock limit")
         return RunEnd(EndKind.BUDGET, f"ran past the budget of {budget} insns")
 
     # --- results ---------------------------------------------------------------------------
-    def _block_info(
-        self, key: tuple[int, int], starts: tuple[int, ...]
-    ) -> tuple[int, tuple[int, ...]]:
-        address, size = key
+    def _block_info(self, key: int, starts: Sequence[int]) -> tuple[int, tuple[int, ...]]:
+        address, size = key >> SIZE_BITS, key & ((1 << SIZE_BITS) - 1)
         info = (
             count_insns(starts, address, size),
             tuple(self.program.blocks.blocks_in(address, size)),
@@ -457,8 +475,16 @@ class Machine:
         return out
 
     def _coverage(self, out: RunOutcome) -> None:
+        if self._native is not None:
+            counts = self._native.blocks()
+            edges = self._native.edges()
+            if self._native.truncated:
+                raise RuntimeError("coverage tables overflowed: too many distinct blocks")
+        else:
+            counts = Counter(self._trace)
+            keys = [k >> SIZE_BITS for k in self._trace]
+            edges = frozenset(pairwise(keys))
         starts = self.program.insn_starts
-        counts = Counter(self._trace)
         blocks: set[int] = set()
         total = 0
         for key, hits in counts.items():
@@ -467,21 +493,20 @@ class Machine:
             blocks.update(info[1])
         out.insns = total
         out.blocks = frozenset(blocks)
-        addrs = [a for a, _ in self._trace]
-        out.edges = frozenset(itertools.pairwise(addrs))
+        out.edges = edges
 
     def _check_return(self, setup: CallSetup, out: RunOutcome, call_sp: int) -> None:
-        initial = dict(zip((*self.isa.gprs, *self.isa.fprs), range(10_000), strict=False))
+        values = dict(zip(self._saved_names, self._saved.read(), strict=True))
         for name in self.cc.callee_saved:
-            if self.reg(name) != poison(initial[name]):
+            if values[name] != poison(self._initial_index[name]):
                 out.abi_violations.append(f"callee-saved register {name} not restored")
         for name in self.cc.callee_saved_fp:
-            if self.reg(name) & _U64 != poison(initial[name]) & _U64:
+            if values[name] != poison(self._initial_index[name]) & _U64:
                 out.abi_violations.append(
                     f"callee-saved register {name} (low 64 bits) not restored"
                 )
-        if self.reg(self.cc.stack_pointer) != call_sp:
-            delta = self.reg(self.cc.stack_pointer) - call_sp
+        if values[self.cc.stack_pointer] != call_sp:
+            delta = values[self.cc.stack_pointer] - call_sp
             out.abi_violations.append(f"stack pointer off by {delta:+d} bytes after return")
         frame = bytes(self.uc.mem_read(call_sp + self._stack_bytes,
                                        STACK_TOP - call_sp - self._stack_bytes))  # fmt: skip
@@ -521,7 +546,7 @@ class _ModelMemory:
         self._m = machine
 
     def _check(self, address: int, size: int, access: str) -> None:
-        need = unicorn.UC_PROT_WRITE if access == "write" else unicorn.UC_PROT_READ
+        need = ucc.UC_PROT_WRITE if access == "write" else ucc.UC_PROT_READ
         pos, end = address, address + size
         while pos < end:
             region = next((r for r in self._m._regions if r[0] <= pos < r[1]), None)
