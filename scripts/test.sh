@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff check .
 ruff format --check .
-# mypy --strict is not clean yet (68 errors at the first landing); it returns here once fixed.
+mypy
 python3 -m pytest -n "${PYTEST_WORKERS:-auto}" -q "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -136,6 +137,6 @@ def function_blocks(insns: list[Insn], start: int, end: int) -> FunctionBlocks:
     return FunctionBlocks(start, end, real, tuple(i.address for i in inside), tuple(constants))
 
 
-def count_insns(starts: tuple[int, ...], address: int, size: int) -> int:
+def count_insns(starts: Sequence[int], address: int, size: int) -> int:
     """Instructions whose first byte lies in [address, address+size)."""
     return bisect.bisect_left(starts, address + size) - bisect.bisect_left(starts, address)

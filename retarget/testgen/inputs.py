@@ -12,6 +12,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from retarget.errors import InputError
 from retarget.sandbox.emulator import ArgValue, BufferInit, CallSetup
@@ -210,7 +211,8 @@ def random_buffer(rng: random.Random, elem: CType, count: int) -> list[int] | li
         return [int(value)] * count
     if mode < 0.45 and elem.kind is not TypeKind.FLOAT:
         return [_wrap(elem, rng.randint(-9, 9)) for _ in range(count)]
-    return [random_scalar(rng, elem) for _ in range(count)]  # type: ignore[return-value]
+    values: list[Any] = [random_scalar(rng, elem) for _ in range(count)]
+    return values
 
 
 def element_type(plan: ParamPlan) -> CType:

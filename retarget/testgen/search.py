@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from retarget.sandbox.emulator import CallSetup, EndKind, RunOutcome
 from retarget.testgen.ctype import TypeKind
@@ -16,6 +17,7 @@ from retarget.testgen.inputs import (
     ParamPlan,
     Role,
     TestInput,
+    Value,
     element_type,
     int_edges,
     random_input,
@@ -198,7 +200,7 @@ def _edge_sample(rng: random.Random, p: ParamPlan) -> list[int | float]:
         return list(FLOAT_EDGES[:8])
     if p.ctype.kind is TypeKind.BOOL:
         return [0, 1]
-    edges = int_edges(p.ctype)
+    edges: list[int | float] = list(int_edges(p.ctype))
     head = [v for v in edges if v in (0, -1, 2) or v == edges[0] or v == edges[-1]]
     return head + rng.sample(edges, min(3, len(edges)))
 
@@ -247,7 +249,7 @@ def _fit(p: ParamPlan, value: int) -> int:
     return value
 
 
-def _mutate_value(rng: random.Random, p: ParamPlan, value: object) -> object:
+def _mutate_value(rng: random.Random, p: ParamPlan, value: Value) -> Value:
     if p.role is Role.LENGTH:
         assert isinstance(value, int)
         return rng.choice([random_length(rng), max(0, value - 1), value + 1, 0])
@@ -260,7 +262,7 @@ def _mutate_value(rng: random.Random, p: ParamPlan, value: object) -> object:
     return _mutate_buffer(rng, p, value)
 
 
-def _mutate_scalar(rng: random.Random, p: ParamPlan, value: object) -> object:
+def _mutate_scalar(rng: random.Random, p: ParamPlan, value: Value) -> int | float:
     if p.ctype.kind is TypeKind.FLOAT or rng.random() < 0.4:
         return random_scalar(rng, p.ctype)
     assert isinstance(value, int)
@@ -286,8 +288,10 @@ def _mutate_string(rng: random.Random, value: str) -> str:
     return value[:i] + value[i] + value[i:]
 
 
-def _mutate_buffer(rng: random.Random, p: ParamPlan, value: list[object]) -> list[object]:
-    buf = list(value)
+def _mutate_buffer(
+    rng: random.Random, p: ParamPlan, value: list[int] | list[float]
+) -> list[int] | list[float]:
+    buf: list[Any] = list(value)
     if not buf:
         return buf
     elem = element_type(p)
@@ -299,7 +303,7 @@ def _mutate_buffer(rng: random.Random, p: ParamPlan, value: list[object]) -> lis
         j = rng.randrange(len(buf))
         buf[i], buf[j] = buf[j], buf[i]
     elif op == 3:
-        buf.sort(key=lambda v: (v != v, v))  # type: ignore[operator]
+        buf.sort(key=lambda v: (v != v, v))
         if rng.random() < 0.5:
             buf.reverse()
     else:

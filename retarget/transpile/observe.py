@@ -136,9 +136,8 @@ def _compare_heap(ref: RunOutcome, cand: RunOutcome) -> Difference | None:
     got = {a: d for a, d in cand.heap}
     for address in sorted(set(want) | set(got)):
         if want.get(address) != got.get(address):
-            shown = lambda d: "freed or never allocated" if d is None else d[:32].hex()  # noqa: E731
-            return Difference(f"heap block at {address:#x}", shown(want.get(address)),
-                              shown(got.get(address)))  # fmt: skip
+            return Difference(f"heap block at {address:#x}", _show_block(want.get(address)),
+                              _show_block(got.get(address)))  # fmt: skip
     return None
 
 
@@ -150,3 +149,7 @@ def _compare_calls(want: list[str], got: list[str]) -> Difference | None:
     expect = want[i] if i < len(want) else "no further call"
     actual = got[i] if i < len(got) else "no further call"
     return Difference(f"external call #{i + 1}", expect, actual)
+
+
+def _show_block(data: bytes | None) -> str:
+    return "freed or never allocated" if data is None else data[:32].hex()

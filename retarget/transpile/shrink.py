@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from retarget.testgen.inputs import InputPlan, Role, TestInput, resize_buffers
+from retarget.testgen.inputs import InputPlan, Role, TestInput, Value, resize_buffers
 from retarget.transpile.observe import Difference
 
 MAX_ATTEMPTS = 150
@@ -46,14 +47,15 @@ def _variants(plan: InputPlan, test: TestInput, rng: random.Random) -> Iterator[
             yield variant
 
 
-def _simpler(role: Role, value: object) -> list[object]:
+def _simpler(role: Role, value: Value) -> list[Value]:
     if isinstance(value, str):
         return [value[: len(value) // 2], value[1:], value[:-1]] if value else []
     if isinstance(value, list):
         if not value:
             return []
-        zeroed = [0 if not isinstance(v, float) else 0.0 for v in value]
-        return [zeroed, [v if abs(v) < 16 else 0 for v in value]] if role is Role.BUFFER else []
+        zeroed: list[Any] = [0 if not isinstance(v, float) else 0.0 for v in value]
+        small: list[Any] = [v if abs(v) < 16 else 0 for v in value]
+        return [zeroed, small] if role is Role.BUFFER else []
     if isinstance(value, float):
         return [0.0, 1.0, float(int(value))] if value == value and abs(value) < 2**53 else [0.0]
     assert isinstance(value, int)

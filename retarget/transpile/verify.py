@@ -8,6 +8,7 @@ is data (``VerificationResult``): a candidate that cannot be checked is *unverif
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -111,7 +112,7 @@ def verify_function(
     isa = get_target(target)
     plan = make_plan(parse_prototype(signature), opts.sizes)
     ref_program = load_program(X86_64, source, function, source_name)
-    base = {"function": function, "target": isa.name, "seed": opts.seed}
+    base: dict[str, Any] = {"function": function, "target": isa.name, "seed": opts.seed}
     try:
         cand_program = load_program(isa, candidate, function, candidate_name)
     except (SourceError, FunctionNotFound) as exc:
@@ -169,7 +170,7 @@ class _Session:
         hidden_seed = (
             derive_hidden_seed(opts.seed) if opts.hidden_seed is None else opts.hidden_seed
         )
-        stages = (
+        stages: tuple[tuple[str, bool, Callable[[], SearchResult]], ...] = (
             ("compare", False, lambda: public),
             (
                 "hidden",

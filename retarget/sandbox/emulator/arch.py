@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import unicorn
 from unicorn import arm64_const as a64
 from unicorn import riscv_const as rv
+from unicorn import unicorn_const as unicorn
 from unicorn import x86_const as x86
+from unicorn.unicorn_py3.unicorn import Uc
 
 from retarget.isa.targets import Isa
 from retarget.sandbox.emulator.layout import TLS_BASE
@@ -23,7 +24,7 @@ class EngineArch:
     mode: int
     regs: dict[str, int]
     pc: int
-    setup: Callable[[unicorn.Uc], None]
+    setup: Callable[[Uc], None]
     traps: dict[int, str]
     """Interrupt numbers the engine reports, with what a Linux process would receive."""
     syscall_intnos: frozenset[int]
@@ -49,18 +50,18 @@ def _rv_regs(isa: Isa) -> dict[str, int]:
     return {n: getattr(rv, f"UC_RISCV_REG_{n.upper()}") for n in names}
 
 
-def _x86_setup(uc: unicorn.Uc) -> None:
+def _x86_setup(uc: Uc) -> None:
     uc.reg_write(x86.UC_X86_REG_FS_BASE, TLS_BASE)
     uc.reg_write(x86.UC_X86_REG_MXCSR, 0x1F80)
 
 
-def _a64_setup(uc: unicorn.Uc) -> None:
+def _a64_setup(uc: Uc) -> None:
     # FP/SIMD instructions trap until CPACR_EL1.FPEN (bits 20-21) allows them.
     uc.reg_write(a64.UC_ARM64_REG_CPACR_EL1, 0x300000)
     uc.reg_write(a64.UC_ARM64_REG_TPIDR_EL0, TLS_BASE)
 
 
-def _rv_setup(uc: unicorn.Uc) -> None:
+def _rv_setup(uc: Uc) -> None:
     # F/D instructions are illegal until mstatus.FS is non-zero.
     uc.reg_write(rv.UC_RISCV_REG_MSTATUS, 0x6000)
     uc.reg_write(rv.UC_RISCV_REG_TP, TLS_BASE)
