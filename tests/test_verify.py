@@ -156,3 +156,32 @@ def test_same_seed_reproduces(pair) -> None:  # type: ignore[no-untyped-def]
     first = verify_function(ref, cand, "sum", SUM_SIG, "riscv64")
     second = verify_function(ref, cand, "sum", SUM_SIG, "riscv64")
     assert first.model_dump() == second.model_dump()
+
+
+@pytest.mark.parametrize(
+    ("body", "got"),
+    [
+        ("    br x5\n", "fetch of unmapped"),  # a poisoned register as a jump target
+        ("    adr x1, 1f\n    br x1\n1:  .word 0xffffffff\n", "SIGILL"),
+        ("    b sum+0x100000\n", "fetch of unmapped"),
+    ],
+)
+def test_jump_into_garbage_is_a_mismatch(pair, body: str, got: str) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = pair(SUM, "aarch64")
+    cand = f"    .text\n    .globl sum\nsum:\n{body}"
+    result = verify_function(ref, cand, "sum", SUM_SIG, "aarch64")
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None
+    assert result.counterexample.observable.startswith("how the call ended")
+    assert got in result.counterexample.got
+
+
+def test_different_seeds_give_different_tests(pair) -> None:  # type: ignore[no-untyped-def]
+    from retarget.transpile.verify import VerifyOptions, derive_hidden_seed
+
+    ref, cand = pair(SUM, "riscv64")
+    first = verify_function(ref, cand, "sum", SUM_SIG, "riscv64", VerifyOptions(seed=1))
+    second = verify_function(ref, cand, "sum", SUM_SIG, "riscv64", VerifyOptions(seed=2))
+    assert first.verdict is second.verdict is Verdict.VERIFIED
+    assert first.reference_insns != second.reference_insns
+    assert derive_hidden_seed(1) != derive_hidden_seed(2) != 2

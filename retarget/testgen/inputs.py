@@ -60,6 +60,8 @@ class InputPlan:
 
 @dataclass
 class TestInput:
+    __test__ = False  # not a pytest test class
+
     values: dict[str, Value] = field(default_factory=dict)
 
     def copy(self) -> TestInput:

@@ -78,12 +78,15 @@ def poison(index: int) -> int:
 class Machine:
     """One program mapped into one Unicorn engine."""
 
-    def __init__(self, program: Program, trace: bool = True) -> None:
+    def __init__(self, program: Program, trace: bool = True, native: bool | None = None) -> None:
+        """``trace`` records blocks, edges and instruction counts; ``native`` picks the C hook
+        for that (None: when it can be built) or the Python one (False)."""
         self.program = program
         self.isa = program.isa
         self.cc = program.isa.cc
         self.arch = engine_arch(program.isa)
         self.trace = trace
+        self._want_native = native
         self.uc = Uc(self.arch.arch, self.arch.mode)
         self._regions: list[tuple[int, int, int]] = []
         self.heap = Heap(self._map_rw, self._unmap, self.uc.mem_write)
@@ -94,6 +97,7 @@ class Machine:
         self._trace: list[int] = []
         self._end: RunEnd | None = None
         self._calls: list[ExternalCall] = []
+        self._budget = 0
         self._map_image()
         self._install_hooks()
         self.arch.setup(self.uc)
@@ -150,7 +154,7 @@ class Machine:
     def _install_hooks(self) -> None:
         uc = self.uc
         if self.trace:
-            if native_trace_available():
+            if self._want_native is not False and native_trace_available():
                 # Distinct (block, size) keys and edges stay within a few per instruction.
                 need = 4 * (len(self.program.insn_starts) + len(self.program.stubs) + 64)
                 self._native = BlockTrace(uc, 1 << need.bit_length())
@@ -316,6 +320,7 @@ class Machine:
     def run(self, setup: CallSetup, budget: int = 1_000_000, timeout_ms: int = 2000) -> RunOutcome:
         """Call the function once with ``setup``; never raises for anything the code does."""
         self._reset(setup)
+        self._budget = budget
         if self._native is not None:
             self._native.reset()
         call_sp = self._place_arguments(setup)
@@ -491,7 +496,9 @@ class Machine:
             info = self._block_cache.get(key) or self._block_info(key, starts)
             total += info[0] * hits
             blocks.update(info[1])
-        out.insns = total
+        # Block hooks fire on entry: a run stopped inside a block counts that block whole.
+        # A budget stop is exact (the engine counted); a fault is counted up to its block's end.
+        out.insns = self._budget if out.end.kind is EndKind.BUDGET else total
         out.blocks = frozenset(blocks)
         out.edges = edges
 
