@@ -165,10 +165,7 @@ def verify(
 def main() -> None:
     try:
         app()
-    except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except RetargetError as exc:
+    except RetargetError as exc:  # InputError, ToolchainError: the user's input or machine
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
 

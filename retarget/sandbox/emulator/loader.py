@@ -105,8 +105,19 @@ class _Lru(Generic[K, V]):
                 self._items.popitem(last=False)
 
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 _LINKED: _Lru[tuple[str, str], _Linked] = _Lru(32)
 _PROGRAMS: _Lru[tuple[str, str, str], Program] = _Lru(128)
+
+
+def clear_caches() -> None:
+    """Forget assembled images (benchmarks measuring cold loads use this)."""
+    _LINKED.clear()
+    _PROGRAMS.clear()
 
 
 def load_program(isa: Isa, text: str, function: str, shown_name: str) -> Program:
