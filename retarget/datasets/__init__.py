@@ -1,0 +1,1 @@
+"""Batch runs that produce verified datasets: specs, executors, Parquet writers, manifests."""

@@ -1,0 +1,1 @@
+"""The FastAPI service for kernel optimisation jobs: app, job store, workers."""
