@@ -111,3 +111,13 @@ def test_poisoned_registers_fault_when_used_as_pointers() -> None:
     program = load_program(get_target("aarch64"), text, "f", "f.s")
     outcome = Machine(program).run(_setups("long f(long a)", 1)[0])
     assert outcome.end.kind is EndKind.FAULT
+
+
+def test_libc_model_with_a_huge_size_faults_instead_of_crashing(pair) -> None:  # type: ignore[no-untyped-def]
+    src = "#include <string.h>\nvoid clr(char *a, long n) { memset(a, 1, (unsigned long)n); }"
+    _, cand = pair(src, "aarch64", "-O0")
+    program = load_program(get_target("aarch64"), cand, "clr", "clr.s")
+    plan = make_plan(parse_prototype("void clr(char *a, long n)"), {"a": "16"})
+    outcome = Machine(program).run(to_call(plan, TestInput({"a": [0] * 16, "n": -1})))
+    assert outcome.end.kind is EndKind.FAULT
+    assert outcome.end.where == "a+16"

@@ -79,15 +79,18 @@ def explore(
     """``constants`` (immediates of the reference) seed the mutator, so a comparison against
     a magic value can be passed without guessing it."""
     rng = random.Random(seed)
-    dictionary = tuple(sorted({c + d for c in constants for d in (-1, 0, 1)}))
+    dictionary = search_dictionary(constants)
     result = SearchResult(blocks_total=blocks_total)
     blocks: set[int] = set()
     edges: set[tuple[int, int]] = set()
     corpus: list[TestInput] = []
     stale = 0
-    queue = seed_inputs(rng, plan, limits.random_seeds)
-    while result.runs < limits.max_runs and stale < limits.patience:
-        if queue:
+    queue = seed_inputs(rng, plan, limits.random_seeds, dictionary)
+    # Patience counts only mutated inputs: the seeds all run, however many of them repeat
+    # coverage, so a long seed list cannot use up the search before it starts.
+    while result.runs < limits.max_runs and (queue or stale < limits.patience):
+        seeded = bool(queue)
+        if seeded:
             test = queue.pop(0)
         elif corpus and plan.params:
             test = mutate(rng, plan, rng.choice(corpus), dictionary)
@@ -99,7 +102,7 @@ def explore(
         if result.blocker is not None:
             break
         if outcome is None:
-            stale += 1
+            stale += not seeded
             continue
         novel = not (outcome.blocks <= blocks and outcome.edges <= edges)
         blocks |= outcome.blocks
@@ -108,7 +111,7 @@ def explore(
             corpus.append(test)
             stale = 0
         else:
-            stale += 1
+            stale += not seeded
         result.tests.append(Explored(test, outcome, novel))
     result.blocks_hit = len(blocks)
     result.edges = len(edges)
@@ -151,8 +154,26 @@ def _select(tests: list[Explored], limit: int) -> list[Explored]:
     return (novel + rest)[:limit]
 
 
-def seed_inputs(rng: random.Random, plan: InputPlan, randoms: int) -> list[TestInput]:
-    """A baseline, each scalar swept through a few of its edge values, then random inputs."""
+SWEEP_BOUND = 64
+"""A compared constant up to this is likely a range check (a switch's jump-table bound)."""
+MAX_SWEEP = 40
+
+
+def search_dictionary(constants: tuple[int, ...]) -> tuple[int, ...]:
+    """Values worth trying: each immediate of the reference and its neighbours, and for a small
+    positive bound every value below it (``cmp $7; ja default`` guards cases 0..7)."""
+    values = {c + d for c in constants for d in (-1, 0, 1)}
+    for c in constants:
+        if 0 < c <= SWEEP_BOUND:
+            values.update(range(c + 2))
+    return tuple(sorted(values))
+
+
+def seed_inputs(
+    rng: random.Random, plan: InputPlan, randoms: int, dictionary: tuple[int, ...] = ()
+) -> list[TestInput]:
+    """A baseline, each scalar swept through a few of its edge values and the dictionary,
+    then random inputs."""
     base = random_input(rng, plan)
     for p in plan.params:
         if p.role is Role.SCALAR and p.ctype.kind is not TypeKind.FLOAT:
@@ -164,7 +185,11 @@ def seed_inputs(rng: random.Random, plan: InputPlan, randoms: int) -> list[TestI
     for p in plan.params:
         if p.role is not Role.SCALAR:
             continue
-        for value in _edge_sample(rng, p):
+        sweep: list[int | float] = list(_edge_sample(rng, p))
+        if p.ctype.kind is TypeKind.INT and dictionary:
+            fitted = sorted({_fit(p, c) for c in dictionary} - set(sweep), key=abs)
+            sweep += fitted[:MAX_SWEEP]
+        for value in sweep:
             test = base.copy()
             test.values[p.name] = value
             out.append(test)

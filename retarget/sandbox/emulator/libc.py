@@ -45,6 +45,9 @@ class ModelTrap(Exception):
 class Memory(Protocol):
     def read(self, address: int, size: int) -> bytes: ...
     def write(self, address: int, data: bytes) -> None: ...
+    def fill(self, address: int, byte: int, size: int) -> None:
+        """``size`` copies of ``byte``; faults before anything is built when out of bounds."""
+
     def cstring(self, address: int) -> bytes: ...
     def malloc(self, size: int) -> int: ...
     def free(self, address: int) -> None: ...
@@ -98,7 +101,7 @@ def _memmove(mem: Memory, dst: int, src: int, n: int) -> int:
 
 @model("memset", (PTR, INT, SIZE), PTR)
 def _memset(mem: Memory, dst: int, c: int, n: int) -> int:
-    mem.write(dst, bytes([c & 0xFF]) * n)
+    mem.fill(dst, c & 0xFF, n)
     return dst
 
 
@@ -160,7 +163,8 @@ def _strcpy(mem: Memory, dst: int, src: int) -> int:
 @model("strncpy", (PTR, PTR, SIZE), PTR)
 def _strncpy(mem: Memory, dst: int, src: int, n: int) -> int:
     data = mem.cstring(src)[:n]
-    mem.write(dst, data + b"\0" * (n - len(data)))
+    mem.fill(dst, 0, n)
+    mem.write(dst, data)
     return dst
 
 
@@ -197,7 +201,7 @@ def _calloc(mem: Memory, count: int, size: int) -> int:
         return 0
     addr = mem.malloc(total)
     if addr:
-        mem.write(addr, b"\0" * total)
+        mem.fill(addr, 0, total)
     return addr
 
 

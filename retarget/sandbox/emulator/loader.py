@@ -104,7 +104,6 @@ class _Lru(Generic[K, V]):
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
-
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

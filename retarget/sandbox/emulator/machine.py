@@ -226,6 +226,11 @@ class Machine:
         except ModelTrap as trap:
             self._stop(RunEnd(EndKind.TRAP, f"{name}: {trap}"))
             return
+        except (ArithmeticError, ValueError, MemoryError) as exc:
+            # Arguments no model foresaw: the behaviour is unknown, so nothing can be claimed.
+            detail = f"the model of {name!r} cannot run these arguments ({exc})"
+            self._stop(RunEnd(EndKind.UNMODELLED, detail, symbol=name))
+            return
         self._record_call(model, args, result)
         if model.returns is not None and result is not None:
             self._write_return(model.returns, result)
@@ -572,6 +577,12 @@ class _ModelMemory:
             return
         self._check(address, len(data), "write")
         self._m.uc.mem_write(address, data)
+
+    def fill(self, address: int, byte: int, size: int) -> None:
+        if size <= 0:
+            return
+        self._check(address, size, "write")
+        self._m.uc.mem_write(address, bytes([byte]) * size)
 
     def cstring(self, address: int) -> bytes:
         out = bytearray()
