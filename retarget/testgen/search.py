@@ -11,6 +11,7 @@ from typing import Any
 from retarget.sandbox.emulator import CallSetup, EndKind, RunOutcome
 from retarget.testgen.ctype import TypeKind
 from retarget.testgen.inputs import (
+    FLOAT32_EDGES,
     FLOAT_EDGES,
     MAX_STRING,
     InputPlan,
@@ -194,6 +195,7 @@ def seed_inputs(
             test.values[p.name] = value
             out.append(test)
     out += _edge_grid(plan, base)
+    out += _equal_pairs(plan, base)
     out += [random_input(rng, plan) for _ in range(randoms)]
     return out
 
@@ -214,6 +216,25 @@ def _edge_grid(plan: InputPlan, base: TestInput) -> list[TestInput]:
     return out
 
 
+def _equal_pairs(plan: InputPlan, base: TestInput) -> list[TestInput]:
+    """Scalars of one kind set equal (and +0.0 against -0.0): equality branches are where
+    random values almost never land."""
+    scalars = [p for p in plan.params if p.role is Role.SCALAR][:6]
+    out: list[TestInput] = []
+    for i, p in enumerate(scalars):
+        for q in scalars[i + 1 :]:
+            if p.ctype.kind is not q.ctype.kind:
+                continue
+            floats = p.ctype.kind is TypeKind.FLOAT
+            pairs: list[tuple[Value, Value]] = [(base.values[p.name], base.values[p.name])]
+            pairs += [(0.0, -0.0), (1.0, 1.0)] if floats else [(0, 0), (-1, -1)]
+            for a, b in pairs:
+                test = base.copy()
+                test.values[p.name], test.values[q.name] = a, b
+                out.append(test)
+    return out
+
+
 def _critical(p: ParamPlan) -> list[int]:
     edges = int_edges(p.ctype)
     picked = {0, edges[0], edges[-1]} | ({-1} if p.ctype.signed else {p.ctype.bits})
@@ -222,7 +243,7 @@ def _critical(p: ParamPlan) -> list[int]:
 
 def _edge_sample(rng: random.Random, p: ParamPlan) -> list[int | float]:
     if p.ctype.kind is TypeKind.FLOAT:
-        return list(FLOAT_EDGES[:8])
+        return list(FLOAT32_EDGES if p.ctype.bits == 32 else FLOAT_EDGES)
     if p.ctype.kind is TypeKind.BOOL:
         return [0, 1]
     edges: list[int | float] = list(int_edges(p.ctype))
