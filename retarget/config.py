@@ -14,5 +14,5 @@ class VerifySettings(BaseSettings):
     budget: int = Field(1_000_000, description="instructions one emulated call may execute")
     timeout_ms: int = Field(2000, description="wall-clock limit of one emulated call")
     max_runs: int = Field(400, description="reference runs the coverage-guided search may spend")
-    max_tests: int = Field(160, description="public tests kept from the search")
+    max_tests: int = Field(400, description="public tests kept from the search")
     hidden_tests: int = Field(48, description="tests on the hidden seed in the final check")

@@ -63,6 +63,10 @@ def disassemble(isa: Isa, code: bytes, address: int) -> list[Insn]:
         groups = set(ins.groups)
         flow = any(g in groups for g in _FLOW_GROUPS) or _is_flow_by_name(isa, ins.mnemonic)
         imms = tuple(int(op.imm) for op in ins.operands if op.type == capstone.CS_OP_IMM)
+        if ins.mnemonic == "lea":
+            # x86 does arithmetic with lea: ``lea -48(%rax), %edx`` subtracts '0'.
+            imms += tuple(int(op.mem.disp) for op in ins.operands
+                          if op.type == capstone.CS_OP_MEM and op.mem.disp)  # fmt: skip
         out.append(
             Insn(ins.address, ins.size, ins.mnemonic, ins.op_str, flow, _direct_target(ins), imms)
         )

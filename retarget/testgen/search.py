@@ -42,7 +42,7 @@ class SearchLimits:
     max_runs: int = 400
     patience: int = 80
     """Stop after this many runs in a row found nothing new."""
-    max_tests: int = 160
+    max_tests: int = 400
     random_seeds: int = 16
 
 
@@ -157,16 +157,38 @@ def _select(tests: list[Explored], limit: int) -> list[Explored]:
 
 SWEEP_BOUND = 64
 """A compared constant up to this is likely a range check (a switch's jump-table bound)."""
-MAX_SWEEP = 40
+MAX_SWEEP = 128
+EXHAUSTIVE_BITS = 8
+
+
+def _int_range(p: ParamPlan) -> tuple[int, int]:
+    bits = p.ctype.bits
+    return (-(1 << (bits - 1)), 1 << (bits - 1)) if p.ctype.signed else (0, 1 << bits)
 
 
 def search_dictionary(constants: tuple[int, ...]) -> tuple[int, ...]:
-    """Values worth trying: each immediate of the reference and its neighbours, and for a small
-    positive bound every value below it (``cmp $7; ja default`` guards cases 0..7)."""
+    """Values the mutator splices in (repeats weight the draw): each immediate of the
+    reference, its neighbours, and the ends of range checks built from two immediates."""
     values = {c + d for c in constants for d in (-1, 0, 1)}
-    for c in constants:
+    # ``x - lo <= span`` (a range check such as '0'..'9'): the values just inside and just
+    # outside both ends, lo - 1, lo, lo + span, lo + span + 1.
+    spans = sorted({c for c in constants if 0 < c < 256})
+    lows = sorted({abs(c) for c in constants if 0 < abs(c) < 256})
+    for lo in lows:
+        values |= {lo - 1, lo}
+        values |= {lo + span + d for span in spans for d in (0, 1)}
+    # The immediates themselves are drawn as often as all derived values together.
+    exact = [c for c in constants for _ in range(max(1, len(values) // max(1, len(constants))))]
+    return tuple(sorted(values)) + tuple(exact)
+
+
+def sweep_values(dictionary: tuple[int, ...]) -> tuple[int, ...]:
+    """Values each integer scalar is seeded with: the dictionary, and for a small positive
+    bound every value below it (``cmp $7; ja default`` guards switch cases 0..7)."""
+    values = set(dictionary)
+    for c in dictionary:
         if 0 < c <= SWEEP_BOUND:
-            values.update(range(c + 2))
+            values.update(range(c + 1))
     return tuple(sorted(values))
 
 
@@ -184,11 +206,19 @@ def seed_inputs(
     resize_buffers(rng, plan, base)
     out = [base]
     for p in plan.params:
+        if p.role is Role.STRING:
+            for text in _string_seeds(dictionary):
+                test = base.copy()
+                test.values[p.name] = text
+                out.append(test)
         if p.role is not Role.SCALAR:
             continue
         sweep: list[int | float] = list(_edge_sample(rng, p))
-        if p.ctype.kind is TypeKind.INT and dictionary:
-            fitted = sorted({_fit(p, c) for c in dictionary} - set(sweep), key=abs)
+        if p.ctype.kind is TypeKind.INT and p.ctype.bits <= EXHAUSTIVE_BITS:
+            # A char has 256 values: try them all rather than guess.
+            sweep += sorted(set(range(*_int_range(p))) - set(sweep))
+        elif p.ctype.kind is TypeKind.INT and dictionary:
+            fitted = sorted({_fit(p, c) for c in sweep_values(dictionary)} - set(sweep), key=abs)
             sweep += fitted[:MAX_SWEEP]
         for value in sweep:
             test = base.copy()
@@ -198,6 +228,19 @@ def seed_inputs(
     out += _equal_pairs(plan, base)
     out += [random_input(rng, plan) for _ in range(randoms)]
     return out
+
+
+SHAPED_STRINGS = ("aa", "aba", "abba", "abcba", "abccba", "abcab", "abcda", "a  a", "xyzzy")
+"""Symmetric and nearly symmetric text, which random strings almost never are."""
+
+
+def _string_seeds(dictionary: tuple[int, ...]) -> list[str]:
+    """Each printable character the reference compares against placed in numeric text (a
+    parser's range checks: ':' right after '9', '/' right before '0'), then shaped text."""
+    chars = sorted({chr(c) for c in dictionary if 32 <= c < 127})
+    # Numeric text around each character: alone, between digits, after a space, after a sign.
+    templates = ("{c}", "7{c}7", " {c}12", "-{c}2", "-1{c}2")
+    return [t.replace("{c}", c) for c in chars for t in templates] + list(SHAPED_STRINGS)
 
 
 def _edge_grid(plan: InputPlan, base: TestInput) -> list[TestInput]:
@@ -271,7 +314,9 @@ def mutate(
             value = test.values[p.name]
             assert isinstance(value, str)
             at = 0 if rng.random() < 0.5 else rng.randint(0, len(value))
-            test.values[p.name] = (value[:at] + chr(rng.choice(chars)) + value[at:])[:MAX_STRING]
+            # Insert, or overwrite (a digit run keeps its length when its end becomes ':').
+            rest = value[at + 1 :] if rng.random() < 0.5 else value[at:]
+            test.values[p.name] = (value[:at] + chr(rng.choice(chars)) + rest)[:MAX_STRING]
             continue
         if (
             dictionary
@@ -321,9 +366,13 @@ def _mutate_scalar(rng: random.Random, p: ParamPlan, value: Value) -> int | floa
 
 
 def _mutate_string(rng: random.Random, value: str) -> str:
-    op = rng.randrange(5)
+    op = rng.randrange(6)
     if op == 0 or not value:
         return random_string(rng)
+    if op == 5:
+        # Mirrored and repeated halves reach comparisons between positions (palindromes).
+        half = value[: max(1, len(value) // 2)]
+        return (half + half[::-1][rng.randrange(2) :])[:MAX_STRING]
     i = rng.randrange(len(value))
     if op == 1:
         return value[:i] + random_string(rng, 1)[:1] + value[i + 1 :]
