@@ -59,6 +59,9 @@ class Relocation:
     offset: int
     kind: str
     symbol: str
+    addend: int = 0
+    symbol_value: int = 0
+    """The symbol's value in this file (its address once linked)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,10 @@ def read_elf(path: Path, relocations: bool = True) -> ElfImage:
                 shndx = sym["st_shndx"]
                 name = sym.name or (section_names[shndx] if isinstance(shndx, int) else "")
                 kind = _reloc_name(rel["r_info_type"], elf)
-                relocs.append(Relocation(target, rel["r_offset"], kind, name))
+                addend = rel["r_addend"] if rel.is_RELA() else 0
+                relocs.append(
+                    Relocation(target, rel["r_offset"], kind, name, addend, sym["st_value"])
+                )
         return ElfImage(elf["e_machine"], sections, symbols, relocs)
 
 

@@ -73,15 +73,16 @@ def _first_error(stderr: str, shown: str) -> tuple[int | None, str]:
     return None, "assembler failed"
 
 
-def assemble(isa: Isa, text: str, out: Path, shown_name: str) -> Path:
+def assemble(isa: Isa, text: str, out: Path, shown_name: str, flags: tuple[str, ...] = ()) -> Path:
     """Assemble GNU-syntax ``text`` into the ELF object ``out``.
 
     ``shown_name`` is the user's file name, substituted into the assembler's messages so they
-    point at the file the user wrote.
+    point at the file the user wrote. ``flags`` go to ``as`` (``-g`` for a line table of the
+    assembly source, ``-L`` to keep local labels).
     """
     src = out.with_suffix(".s")
     src.write_text(normalise_source(text))
-    proc = _run([tool(isa, "as"), "-o", str(out), str(src)])
+    proc = _run([tool(isa, "as"), *flags, "-o", str(out), str(src)])
     if proc.returncode != 0:
         messages = proc.stderr.replace(str(src), shown_name)
         line, summary = _first_error(messages, shown_name)
@@ -103,14 +104,24 @@ def compile_c(isa: Isa, source: Path, out: Path, options: CompileOptions, asm: b
     return out
 
 
-def link(isa: Isa, objects: list[Path], out: Path, script: str, defsyms: dict[str, int]) -> Path:
-    """Link objects statically at fixed addresses given by a linker ``script``."""
+def link(
+    isa: Isa,
+    objects: list[Path],
+    out: Path,
+    script: str,
+    defsyms: dict[str, int],
+    emit_relocs: bool = False,
+) -> Path:
+    """Link objects statically at fixed addresses given by a linker ``script``; with
+    ``emit_relocs`` the output keeps its relocations (which operands name which symbols)."""
     script_path = out.with_suffix(".ld")
     script_path.write_text(script)
     argv = [tool(isa, "ld"), "-static", "-nostdlib", "--no-dynamic-linker", "-z", "norelro"]
     argv += ["--build-id=none", "-z", "noexecstack", "--no-warn-rwx-segments", "-e", "0"]
     if isa.name == "riscv64":
         argv.append("--no-relax")
+    if emit_relocs:
+        argv.append("--emit-relocs")
     argv += [f"--defsym={name}={addr:#x}" for name, addr in sorted(defsyms.items())]
     argv += ["-T", str(script_path), "-o", str(out), *map(str, objects)]
     proc = _run(argv)

@@ -1,0 +1,649 @@
+"""AArch64 code for one x86-64 function's p-code.
+
+x86 registers live in fixed AArch64 registers chosen so the argument registers coincide
+(rdi=x0 ... r9=x5) and the callee-saved ones map to callee-saved ones (rbx, rbp, r12-r15 =
+x19-x24). The stack pointer is not a register at all: every RSP value is ``sp + constant`` fixed
+at translation time. A value narrower than 64 bits sits in the low bits of its register with
+the upper bits unspecified; operations that care extend first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from retarget.transpile.symbolic.analysis import (
+    RIP,
+    RSP,
+    FunctionFacts,
+    Refusal,
+    gpr_base,
+    is_flag,
+)
+from retarget.transpile.symbolic.lift import CONST, RAM, TMP, Insn, Op, Var, register
+
+GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
+       0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
+       0xB8: "x24"}  # fmt: skip
+FLAGS = {0x200: "x10", 0x202: "x14", 0x204: "x15", 0x206: "x11", 0x207: "x12", 0x20B: "x13"}
+CALLER_TEMPS = ("x9", "x16", "x17")
+SAVED_TEMPS = ("x25", "x26", "x27", "x28")
+FS_OFFSET = register("FS_OFFSET")
+RETURN_REG = "x6"
+MASK64 = (1 << 64) - 1
+
+
+def _signed(value: int, size: int) -> int:
+    bits = 8 * size
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+@dataclass
+class Naming:
+    """How addresses are spelt in the output: labels and symbols."""
+
+    label: Callable[[int], str]
+    symbol_for: Callable[[int], str | None]
+    """A referenced address (data, function, external) as an assembler expression."""
+
+
+@dataclass
+class A64Function:
+    name: str
+    facts: FunctionFacts
+    naming: Naming
+    references: dict[int, int]
+    """Instruction address -> the address its relocated operand names."""
+    lines: list[str] = field(default_factory=list)
+    frame: int = 0
+    saved: list[str] = field(default_factory=list)
+    _temps: dict[Var, str] = field(default_factory=dict)
+    _free: list[str] = field(default_factory=list)
+    _used_saved: set[str] = field(default_factory=set)
+    _insn: Insn | None = None
+    _scratch: list[str] = field(default_factory=list)
+    _ops: list[Op] = field(default_factory=list)
+    _index: dict[int, int] = field(default_factory=dict)
+    _current: Op | None = None
+    _last_use: dict[Var, int] = field(default_factory=dict)
+
+    # --- driver ----------------------------------------------------------------------------
+    def emit(self, exported: bool) -> list[str]:
+        body: list[str] = []
+        self.lines = body
+        for addr in self.facts.order:
+            for ins in self.facts.blocks[addr].insns:
+                body.append(f"{self.naming.label(ins.address)}:")
+                self._instruction(ins)
+        self.saved = sorted(self._used_saved)
+        head = [f"\t.globl\t{self.name}"] if exported else []
+        head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
+        head += self._prologue()
+        return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
+
+    def _frame_size(self) -> int:
+        """x86 frame below the entry RSP, its return-address slot, and room for every
+        callee-saved temporary at the bottom."""
+        return (8 - self.facts.lowest + 8 * len(SAVED_TEMPS) + 15) & ~15
+
+    def _prologue(self) -> list[str]:
+        out = _sp_adjust("sub", self._frame_size())
+        for reg in self.saved:
+            out.append(f"\tstr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]")
+        if self.facts.calls:
+            out += _store_at_sp("x30", self._frame_size() - 8)
+        return out
+
+    def _epilogue(self) -> list[str]:
+        out = [f"\tmov\tx0, {RETURN_REG}"]
+        for reg in sorted(self._used_saved):
+            out.append(f"\tldr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]")
+        if self.facts.calls:
+            out += _load_at_sp("x30", self._frame_size() - 8)
+        return out + _sp_adjust("add", self._frame_size())
+
+    def _instruction(self, ins: Insn) -> None:
+        self._insn = ins
+        self._temps = {}
+        self._free = list(CALLER_TEMPS) + list(SAVED_TEMPS)
+        self._index = {id(op): i for i, op in enumerate(ins.ops)}
+        ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
+        if any(op.code in ("CALL", "CALLIND") for op in ops):
+            ops = self._call_ops(ins, ops)
+        if any(op.code == "RETURN" for op in ops):
+            ops = [op for op in ops if op.out not in (RIP, RSP)]
+        self._ops = ops
+        internal = {i for i, op in enumerate(ops)
+                    if op.code in ("BRANCH", "CBRANCH") and op.ins[0].space == CONST}  # fmt: skip
+        targets = {i + _signed(ops[i].ins[0].offset, 8) for i in internal}
+        self._last_use = _last_uses(ops)
+        for index, op in enumerate(ops):
+            if index in targets:
+                self.lines.append(f".Lp{ins.address:x}_{index}:")
+            self._scratch = []
+            self._current = op
+            self._op(op, index)
+            bound = set(self._temps.values())
+            self._free[:0] = [r for r in self._scratch if r not in bound]
+            self._release(index)
+        if len(ops) in targets:
+            self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
+
+    def _call_ops(self, ins: Insn, ops: list[Op]) -> list[Op]:
+        """Drop the push of the x86 return address: ``bl`` keeps it in x30 instead."""
+        kept = [op for op in ops if op.out != RSP and not _is_return_push(op, ins)]
+        return kept
+
+    # --- registers -------------------------------------------------------------------------
+    def _temp(self) -> str:
+        """A scratch register for the current op (returned to the pool after it)."""
+        if not self._free:
+            raise Refusal(f"too many live values in {self._text()}", self._addr())
+        reg = self._free.pop(0)
+        if reg in SAVED_TEMPS:
+            self._used_saved.add(reg)
+        self._scratch.append(reg)
+        return reg
+
+    def _release(self, index: int) -> None:
+        for var, last in list(self._last_use.items()):
+            if last == index and var in self._temps:
+                self._free.insert(0, self._temps.pop(var))
+
+    def _addr(self) -> int | None:
+        return None if self._insn is None else self._insn.address
+
+    def _rsp_offset(self) -> int:
+        """sp-relative offset of RSP's value before the op being emitted."""
+        assert self._insn is not None
+        key = (self._insn.address, self._index[id(self._current)])
+        return self._frame_size() - 8 + self.facts.op_delta[key]
+
+    def _add_imm(self, dst: str, src: str, value: int) -> None:
+        if 0 <= value < 4096:
+            self.lines.append(f"\tadd\t{dst}, {src}, #{value}")
+            return
+        self._const(dst, value)
+        self.lines.append(f"\tadd\t{dst}, {src}, {dst}")
+
+    def val(self, v: Var, scratch: bool = False) -> str:
+        """A 64-bit register whose low ``v.size`` bytes hold ``v``."""
+        if v.space == CONST:
+            reg = self._temp()
+            self._const(reg, self._constant(v))
+            return reg
+        if v.space == TMP:
+            if v not in self._temps:
+                raise Refusal(f"temporary read before written in {self._text()}", self._addr())
+            return self._temps[v]
+        if v == RSP:
+            reg = self._temp()
+            self._add_imm(reg, "sp", self._rsp_offset())
+            return reg
+        if v == FS_OFFSET:
+            reg = self._temp()
+            self.lines.append(f"\tmrs\t{reg}, tpidr_el0")
+            return reg
+        if is_flag(v) and v.offset in FLAGS and v.size == 1:
+            return FLAGS[v.offset]
+        base = gpr_base(v)
+        if base is not None and base in GPR:
+            shift = 8 * (v.offset - base)
+            if shift == 0:
+                return GPR[base]
+            reg = self._temp()
+            self.lines.append(f"\tlsr\t{reg}, {GPR[base]}, #{shift}")
+            return reg
+        raise Refusal(f"unsupported register {v} in {self._text()}", self._addr())
+
+    def _constant(self, v: Var) -> int:
+        """A constant operand; relocated addresses become symbol references (see ``_const``)."""
+        return v.offset & ((1 << (8 * v.size)) - 1)
+
+    def _const(self, reg: str, value: int) -> None:
+        symbol = self._symbolic(value)
+        if symbol is not None:
+            self.lines.append(f"\tadrp\t{reg}, {symbol}")
+            self.lines.append(f"\tadd\t{reg}, {reg}, :lo12:{symbol}")
+            return
+        value &= MASK64
+        if value == 0:
+            self.lines.append(f"\tmov\t{reg}, xzr")
+            return
+        if (~value) & MASK64 < 0x10000:
+            self.lines.append(f"\tmov\t{reg}, #{value - (1 << 64)}")
+            return
+        first = True
+        for shift in range(0, 64, 16):
+            chunk = (value >> shift) & 0xFFFF
+            if chunk == 0:
+                continue
+            op = "movz" if first else "movk"
+            self.lines.append(f"\t{op}\t{reg}, #{chunk:#x}, lsl #{shift}")
+            first = False
+
+    def _symbolic(self, value: int) -> str | None:
+        assert self._insn is not None
+        named = self.references.get(self._insn.address)
+        if named is not None and named == value:
+            return self.naming.symbol_for(value)
+        return None
+
+    def _dst(self, v: Var) -> str:
+        """Register to compute ``v`` into; ``_commit`` finishes partial writes."""
+        if v.space == TMP:
+            reg = self._temps.get(v) or self._temp()
+            self._temps[v] = reg
+            return reg
+        if is_flag(v) and v.offset in FLAGS:
+            return FLAGS[v.offset]
+        base = gpr_base(v)
+        if base is not None and base in GPR:
+            return GPR[base] if (v.offset, v.size) == (base, 8) else self._temp()
+        if v == RSP:
+            return self._temp()  # static: the analysis knows the value
+        raise Refusal(f"writes unsupported register {v} in {self._text()}", self._addr())
+
+    def _commit(self, v: Var, reg: str) -> None:
+        base = gpr_base(v)
+        if base is None or base not in GPR or (v.offset, v.size) == (base, 8):
+            return
+        self.lines.append(f"\tbfi\t{GPR[base]}, {reg}, #{8 * (v.offset - base)}, #{8 * v.size}")
+
+    def _text(self) -> str:
+        return "?" if self._insn is None else self._insn.text
+
+    # --- ops -------------------------------------------------------------------------------
+    def _op(self, op: Op, index: int) -> None:
+        handler = getattr(self, f"_op_{op.code.lower()}", None)
+        if handler is None:
+            name = op.extra.strip(" ()") or op.code
+            raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
+        handler(op)
+
+    def _op_copy(self, op: Op) -> None:
+        assert op.out is not None
+        if op.out == RSP:
+            return
+        dst = self._dst(op.out)
+        src = op.ins[0]
+        if src.space == CONST:
+            self._const(dst, self._constant(src))
+        else:
+            reg = self.val(src)
+            if reg != dst:
+                self.lines.append(f"\tmov\t{dst}, {reg}")
+        self._commit(op.out, dst)
+
+    def _binary(self, op: Op, mnemonic: str) -> None:
+        assert op.out is not None
+        if op.out == RSP:
+            return
+        a = self.val(op.ins[0])
+        b = self.val(op.ins[1])
+        dst = self._dst(op.out)
+        self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
+        self._commit(op.out, dst)
+
+    def _op_int_add(self, op: Op) -> None:
+        self._binary(op, "add")
+
+    def _op_int_sub(self, op: Op) -> None:
+        self._binary(op, "sub")
+
+    def _op_int_mult(self, op: Op) -> None:
+        self._binary(op, "mul")
+
+    def _op_int_and(self, op: Op) -> None:
+        self._binary(op, "and")
+
+    def _op_int_or(self, op: Op) -> None:
+        self._binary(op, "orr")
+
+    def _op_int_xor(self, op: Op) -> None:
+        self._binary(op, "eor")
+
+    def _op_bool_and(self, op: Op) -> None:
+        self._binary(op, "and")
+
+    def _op_bool_or(self, op: Op) -> None:
+        self._binary(op, "orr")
+
+    def _op_bool_xor(self, op: Op) -> None:
+        self._binary(op, "eor")
+
+    def _op_bool_negate(self, op: Op) -> None:
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        dst = self._dst(op.out)
+        self.lines.append(f"\teor\t{dst}, {a}, #1")
+        self._commit(op.out, dst)
+
+    def _unary(self, op: Op, mnemonic: str) -> None:
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        dst = self._dst(op.out)
+        self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
+        self._commit(op.out, dst)
+
+    def _op_int_2comp(self, op: Op) -> None:
+        self._unary(op, "neg")
+
+    def _op_int_negate(self, op: Op) -> None:
+        self._unary(op, "mvn")
+
+    def _extend(self, reg: str, size: int, signed: bool, into: str | None = None) -> str:
+        """``reg``'s low ``size`` bytes extended to 64 bits (in a fresh register)."""
+        if size >= 8:
+            if into is not None and into != reg:
+                self.lines.append(f"\tmov\t{into}, {reg}")
+            return into or reg
+        out = into or self._temp()
+        kind = "sbfx" if signed else "ubfx"
+        self.lines.append(f"\t{kind}\t{out}, {reg}, #0, #{8 * size}")
+        return out
+
+    def _op_int_zext(self, op: Op) -> None:
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        dst = self._dst(op.out)
+        self._extend(a, op.ins[0].size, False, dst)
+        self._commit(op.out, dst)
+
+    def _op_int_sext(self, op: Op) -> None:
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        dst = self._dst(op.out)
+        self._extend(a, op.ins[0].size, True, dst)
+        self._commit(op.out, dst)
+
+    def _compare(self, op: Op, cond: str, signed: bool) -> None:
+        assert op.out is not None
+        size = op.ins[0].size
+        a = self._extend(self.val(op.ins[0]), size, signed)
+        b = self._extend(self.val(op.ins[1]), size, signed)
+        dst = self._dst(op.out)
+        self.lines.append(f"\tcmp\t{a}, {b}")
+        self.lines.append(f"\tcset\t{dst}, {cond}")
+        self._commit(op.out, dst)
+
+    def _op_int_equal(self, op: Op) -> None:
+        self._compare(op, "eq", False)
+
+    def _op_int_notequal(self, op: Op) -> None:
+        self._compare(op, "ne", False)
+
+    def _op_int_less(self, op: Op) -> None:
+        self._compare(op, "lo", False)
+
+    def _op_int_lessequal(self, op: Op) -> None:
+        self._compare(op, "ls", False)
+
+    def _op_int_sless(self, op: Op) -> None:
+        self._compare(op, "lt", True)
+
+    def _op_int_slessequal(self, op: Op) -> None:
+        self._compare(op, "le", True)
+
+    def _op_int_carry(self, op: Op) -> None:
+        """Unsigned overflow of a + b at the operands' width."""
+        assert op.out is not None
+        size = op.ins[0].size
+        a = self._extend(self.val(op.ins[0]), size, False)
+        b = self._extend(self.val(op.ins[1]), size, False)
+        dst = self._dst(op.out)
+        if size == 8:
+            self.lines.append(f"\tcmn\t{a}, {b}")
+            self.lines.append(f"\tcset\t{dst}, cs")
+        else:
+            sum_ = self._temp()
+            self.lines.append(f"\tadd\t{sum_}, {a}, {b}")
+            a = sum_
+            self.lines.append(f"\tubfx\t{dst}, {a}, #{8 * size}, #1")
+        self._commit(op.out, dst)
+
+    def _signed_overflow(self, op: Op, mnemonic: str) -> None:
+        assert op.out is not None
+        size = op.ins[0].size
+        a = self._extend(self.val(op.ins[0]), size, True)
+        b = self._extend(self.val(op.ins[1]), size, True)
+        dst = self._dst(op.out)
+        if size == 8:
+            self.lines.append(f"\t{mnemonic}s\txzr, {a}, {b}")
+            self.lines.append(f"\tcset\t{dst}, vs")
+        else:
+            # Exact in 64 bits: overflow iff the result does not survive narrowing.
+            wide, narrow = self._temp(), self._temp()
+            self.lines.append(f"\t{mnemonic}\t{wide}, {a}, {b}")
+            self.lines.append(f"\tsbfx\t{narrow}, {wide}, #0, #{8 * size}")
+            self.lines.append(f"\tcmp\t{wide}, {narrow}")
+            self.lines.append(f"\tcset\t{dst}, ne")
+        self._commit(op.out, dst)
+
+    def _op_int_scarry(self, op: Op) -> None:
+        self._signed_overflow(op, "add")
+
+    def _op_int_sborrow(self, op: Op) -> None:
+        self._signed_overflow(op, "sub")
+
+    def _shift(self, op: Op, mnemonic: str, signed: bool | None) -> None:
+        """p-code shifts: an amount of the width or more gives 0 (or all sign bits)."""
+        assert op.out is not None
+        size = op.ins[0].size
+        a = self.val(op.ins[0])
+        if signed is not None:
+            a = self._extend(a, size, signed)
+        amount = self._extend(self.val(op.ins[1]), op.ins[1].size, False)
+        dst = self._dst(op.out)
+        limit = 64 if signed is not None else 8 * size
+        self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {amount}")
+        self.lines.append(f"\tcmp\t{amount}, #{min(limit, 4095)}")
+        fill = "xzr"
+        if signed:
+            fill = self._temp()
+            self.lines.append(f"\tasr\t{fill}, {a}, #63")
+        self.lines.append(f"\tcsel\t{dst}, {dst}, {fill}, lo")
+        self._commit(op.out, dst)
+
+    def _op_int_left(self, op: Op) -> None:
+        self._shift(op, "lsl", None)
+
+    def _op_int_right(self, op: Op) -> None:
+        self._shift(op, "lsr", False)
+
+    def _op_int_sright(self, op: Op) -> None:
+        self._shift(op, "asr", True)
+
+    def _divide(self, op: Op, signed: bool, remainder: bool) -> None:
+        assert op.out is not None and self._insn is not None
+        size = op.ins[0].size
+        if size > 8:
+            raise Refusal(f"unsupported: 128-bit division in {self._text()}", self._addr())
+        a = self._extend(self.val(op.ins[0]), size, signed)
+        b = self._extend(self.val(op.ins[1]), op.ins[1].size, signed)
+        dst = self._dst(op.out)
+        # x86 raises #DE for a zero divisor; the port must stop the same way.
+        self.lines.append(f"\tcbnz\t{b}, 1f")
+        self.lines.append("\tbrk\t#0")
+        self.lines.append("1:")
+        kind = "sdiv" if signed else "udiv"
+        if remainder:
+            q = self._temp()
+            self.lines.append(f"\t{kind}\t{q}, {a}, {b}")
+            self.lines.append(f"\tmsub\t{dst}, {q}, {b}, {a}")
+        else:
+            self.lines.append(f"\t{kind}\t{dst}, {a}, {b}")
+        self._commit(op.out, dst)
+
+    def _op_int_div(self, op: Op) -> None:
+        self._divide(op, False, False)
+
+    def _op_int_rem(self, op: Op) -> None:
+        self._divide(op, False, True)
+
+    def _op_int_sdiv(self, op: Op) -> None:
+        self._divide(op, True, False)
+
+    def _op_int_srem(self, op: Op) -> None:
+        self._divide(op, True, True)
+
+    def _op_subpiece(self, op: Op) -> None:
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        shift = 8 * op.ins[1].offset
+        dst = self._dst(op.out)
+        if shift >= 64:
+            raise Refusal(f"unsupported: wide value in {self._text()}", self._addr())
+        self.lines.append(f"\tlsr\t{dst}, {a}, #{shift}" if shift else f"\tmov\t{dst}, {a}")
+        self._commit(op.out, dst)
+
+    def _op_piece(self, op: Op) -> None:
+        assert op.out is not None
+        if op.out.size > 8:
+            raise Refusal(f"unsupported: 128-bit value in {self._text()}", self._addr())
+        hi = self.val(op.ins[0])
+        lo = self._extend(self.val(op.ins[1]), op.ins[1].size, False)
+        dst = self._dst(op.out)
+        self.lines.append(f"\torr\t{dst}, {lo}, {hi}, lsl #{8 * op.ins[1].size}")
+        self._commit(op.out, dst)
+
+    def _op_popcount(self, op: Op) -> None:
+        assert op.out is not None
+        a = self._extend(self.val(op.ins[0]), op.ins[0].size, False)
+        dst = self._dst(op.out)
+        self.lines += [f"\tfmov\td31, {a}", "\tcnt\tv31.8b, v31.8b", "\taddv\tb31, v31.8b",
+                       f"\tfmov\t{(dst[0] == 'x' and 'w' + dst[1:]) or dst}, s31"]  # fmt: skip
+        self._commit(op.out, dst)
+
+    def _op_load(self, op: Op) -> None:
+        assert op.out is not None
+        address = self._address(op.ins[1])
+        dst = self._dst(op.out)
+        size = op.out.size
+        if size > 8:
+            raise Refusal(f"unsupported: {8 * size}-bit load in {self._text()}", self._addr())
+        mnemonic, reg = {1: ("ldrb", "w"), 2: ("ldrh", "w"), 4: ("ldr", "w"), 8: ("ldr", "x")}[size]
+        self.lines.append(f"\t{mnemonic}\t{reg}{dst[1:]}, {address}")
+        self._commit(op.out, dst)
+
+    def _op_store(self, op: Op) -> None:
+        address = self._address(op.ins[1])
+        value = op.ins[2]
+        size = value.size
+        if size > 8:
+            raise Refusal(f"unsupported: {8 * size}-bit store in {self._text()}", self._addr())
+        src = "xzr" if value.space == CONST and self._constant(value) == 0 else self.val(value)
+        mnemonic = {1: "strb", 2: "strh", 4: "str", 8: "str"}[size]
+        reg = ("w" if size < 8 else "x") + src[1:]
+        self.lines.append(f"\t{mnemonic}\t{reg}, {address}")
+
+    def _address(self, v: Var) -> str:
+        """A memory operand for address ``v`` (stack addresses fold into sp offsets)."""
+        if v == RSP:
+            return f"[sp, #{self._rsp_offset()}]" if self._rsp_offset() < 4096 else self._slow(v)
+        return f"[{self.val(v)}]"
+
+    def _slow(self, v: Var) -> str:
+        return f"[{self.val(v)}]"
+
+    def _branch_target(self, v: Var) -> str:
+        if v.space != RAM:
+            raise Refusal(f"unsupported branch in {self._text()}", self._addr())
+        return self.naming.label(v.offset)
+
+    def _op_branch(self, op: Op) -> None:
+        assert self._insn is not None
+        target = op.ins[0]
+        if target.space == CONST:
+            index = self._op_index(op) + _signed(target.offset, 8)
+            self.lines.append(f"\tb\t.Lp{self._insn.address:x}_{index}")
+            return
+        if target.offset in self.facts.blocks:
+            self.lines.append(f"\tb\t{self.naming.label(target.offset)}")
+            return
+        # A jump out of the function: a tail call with the x86 stack as at entry.
+        if self.facts.rsp_delta[self._insn.address] != 0:
+            raise Refusal(f"jump out of the function with a frame in {self._text()}", self._addr())
+        self.lines += self._epilogue()[1:]
+        self.lines.append(f"\tb\t{self._callee(target.offset)}")
+
+    def _op_cbranch(self, op: Op) -> None:
+        assert self._insn is not None
+        cond = self.val(op.ins[1])
+        target = op.ins[0]
+        if target.space == CONST:
+            index = self._op_index(op) + _signed(target.offset, 8)
+            self.lines.append(f"\ttbnz\t{cond}, #0, .Lp{self._insn.address:x}_{index}")
+            return
+        if target.offset not in self.facts.blocks:
+            raise Refusal(f"conditional jump out of the function in {self._text()}", self._addr())
+        self.lines.append(f"\ttbnz\t{cond}, #0, {self.naming.label(target.offset)}")
+
+    def _op_index(self, op: Op) -> int:
+        return next(i for i, o in enumerate(self._ops) if o is op)
+
+    def _op_branchind(self, op: Op) -> None:
+        if not self.facts.indirect_targets:
+            raise Refusal(f"indirect jump with unknown targets in {self._text()}", self._addr())
+        self.lines.append(f"\tbr\t{self.val(op.ins[0])}")
+
+    def _callee(self, address: int) -> str:
+        name = self.naming.symbol_for(address)
+        if name is None:
+            raise Refusal(f"call to an unknown address {address:#x}", self._addr())
+        return name
+
+    def _op_call(self, op: Op) -> None:
+        self.lines.append(f"\tbl\t{self._callee(op.ins[0].offset)}")
+        self.lines.append(f"\tmov\t{RETURN_REG}, x0")
+
+    def _op_callind(self, op: Op) -> None:
+        target = self.val(op.ins[0])
+        self.lines.append(f"\tblr\t{target}")
+        self.lines.append(f"\tmov\t{RETURN_REG}, x0")
+
+    def _op_return(self, op: Op) -> None:
+        assert self._insn is not None
+        if self.facts.rsp_delta[self._insn.address] != 0:
+            raise Refusal(
+                f"return with the stack not at its entry depth in {self._text()}", self._addr()
+            )
+        self.lines += self._epilogue()
+        self.lines.append("\tret")
+
+
+def _sp_adjust(kind: str, amount: int) -> list[str]:
+    if amount == 0:
+        return []
+    out = []
+    high, low = amount >> 12, amount & 0xFFF
+    if high:
+        out.append(f"\t{kind}\tsp, sp, #{high}, lsl #12")
+    if low:
+        out.append(f"\t{kind}\tsp, sp, #{low}")
+    return out
+
+
+def _store_at_sp(reg: str, offset: int) -> list[str]:
+    return [f"\tstr\t{reg}, [sp, #{offset}]"]
+
+
+def _load_at_sp(reg: str, offset: int) -> list[str]:
+    return [f"\tldr\t{reg}, [sp, #{offset}]"]
+
+
+def _is_return_push(op: Op, ins: Insn) -> bool:
+    return op.code == "STORE" and op.ins[2].space == CONST and op.ins[2].offset == ins.end
+
+
+def _last_uses(ops: list[Op]) -> dict[Var, int]:
+    last: dict[Var, int] = {}
+    for index, op in enumerate(ops):
+        for v in op.ins:
+            if v.space == TMP:
+                last[v] = index
+        if op.out is not None and op.out.space == TMP:
+            last.setdefault(op.out, index)
+    # A temporary read by an earlier internal branch target stays allocated to the end.
+    return last
