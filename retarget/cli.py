@@ -162,6 +162,36 @@ def verify(
     raise typer.Exit(EXIT_CODES[result.verdict])
 
 
+@app.command()
+def translate(
+    source: Annotated[Path, typer.Argument(help="x86-64 assembly (gcc/clang -S)")],
+    to: Annotated[str, typer.Option("--to", help="aarch64 or riscv64")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to write OUT.s")],
+    function: Annotated[str | None, typer.Option(help="translate only this function")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="per-function status as JSON")] = False,
+) -> None:
+    """Translate x86-64 assembly to AArch64 or RISC-V with no model.
+
+    Exit 0 when every function translated, 1 when some were refused, 2 on bad input.
+    """
+    from retarget.isa import get_target
+    from retarget.transpile.symbolic.translate import translate_source
+
+    isa = get_target(to)
+    result = translate_source(_read(source), isa.name, str(source), only=function)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(result.assembly)
+    partial.replace(output)
+    if as_json:
+        typer.echo(result.model_dump_json())
+    else:
+        for status in result.functions:
+            where = f"{source}:{status.line}" if status.line else str(source)
+            state = "translated" if status.translated else f"refused: {status.reason}"
+            typer.echo(f"{status.name} ({where}): {state}")
+    raise typer.Exit(1 if result.refused else 0)
+
+
 def main() -> None:
     try:
         app()

@@ -65,14 +65,20 @@ def branch_target(op: Op) -> int | None:
 
 
 def build_blocks(
-    insns: list[Insn], start: int, end: int, table_targets: list[int]
+    insns: list[Insn], ranges: list[tuple[int, int]], table_targets: list[int]
 ) -> FunctionFacts:
+    """``ranges``: the function's own [start, end) first, then split-off parts (``f.cold``)."""
+    start = ranges[0][0]
+
+    def inside(address: int) -> bool:
+        return any(lo <= address < hi for lo, hi in ranges)
+
     by_addr = {i.address: i for i in insns}
-    leaders = {start, *(t for t in table_targets if start <= t < end)}
+    leaders = {start, *(t for t in table_targets if inside(t))}
     for ins in insns:
         for op in ins.ops:
             target = branch_target(op)
-            if op.code in ("BRANCH", "CBRANCH") and target is not None and start <= target < end:
+            if op.code in ("BRANCH", "CBRANCH") and target is not None and inside(target):
                 leaders.add(target)
             if op.code in ("BRANCH", "CBRANCH", "BRANCHIND", "RETURN"):
                 leaders.add(ins.end)
@@ -97,7 +103,9 @@ def build_blocks(
             block.succs += [t for t in table_targets if t in blocks]
         if falls and last.end in by_addr:
             block.succs.append(last.end)
-    order = sorted(blocks)
+    main_lo, main_hi = ranges[0]
+    order = sorted(a for a in blocks if main_lo <= a < main_hi)
+    order += sorted(a for a in blocks if not main_lo <= a < main_hi)
     facts = FunctionFacts(blocks, order, {}, {}, 0, set(), False, table_targets)
     _stack(facts, start)
     _liveness(facts)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import BaseModel
 
+from retarget.errors import InputError, SourceError
+from retarget.isa import Isa, get_target
 from retarget.isa.elf import Section
+from retarget.isa.toolchain import assemble
 from retarget.transpile.symbolic.aarch64 import A64Function, Naming
 from retarget.transpile.symbolic.analysis import Refusal, build_blocks
-from retarget.transpile.symbolic.lift import lift
+from retarget.transpile.symbolic.lift import Insn, lift
 from retarget.transpile.symbolic.unit import X86Unit, load_unit
 
 PC_RELATIVE = {"R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_GOTPCREL", "R_X86_64_GOTPCRELX",
@@ -66,50 +71,102 @@ class _Context:
 def translate_source(
     text: str, target: str, shown_name: str = "SOURCE.s", only: str | None = None
 ) -> TranslationResult:
-    """Translate every function of ``text`` (or only ``only`` and what it jumps into)."""
-    if target != "aarch64":
-        raise Refusal(f"target {target} not supported by the symbolic translator yet")
+    """Translate every function of ``text`` (or only ``only``).
+
+    Raises InputError subclasses for bad input (unknown target, text that does not assemble,
+    a missing function). Functions that cannot be translated are listed as refused with the
+    reason and the source line; the output is checked to assemble for the target.
+    """
+    isa = get_target(target)
+    if isa.name != "aarch64":
+        raise InputError(f"the symbolic translator does not emit {isa.name} yet")
     unit = load_unit(text, shown_name)
-    ctx = _Context(unit)
-    wanted = [unit.function(only)] if only else list(unit.functions)
-    statuses: list[FunctionStatus] = []
-    code: list[str] = ["\t.text"]
-    for fn in wanted:
+    parents = {f.name for f in unit.functions}
+    wanted = [unit.function(only)] if only else [
+        f for f in unit.functions
+        if not (f.name.endswith(".cold") and f.name.removesuffix(".cold") in parents)
+    ]  # fmt: skip
+    refused: dict[str, FunctionStatus] = {}
+    for _ in range(len(wanted) + 1):
+        ctx = _Context(unit)
+        statuses: list[FunctionStatus] = []
+        code: list[str] = ["\t.text"]
+        spans: list[tuple[int, int, str]] = []
+        for fn in wanted:
+            if fn.name in refused:
+                statuses.append(refused[fn.name])
+                continue
+            try:
+                lines = _translate_function(ctx, fn.name)
+            except Refusal as refusal:
+                where = unit.line_of(refusal.address) if refusal.address is not None else None
+                status = FunctionStatus(name=fn.name, translated=False, reason=refusal.reason,
+                                        line=where or fn.line)  # fmt: skip
+                refused[fn.name] = status
+                statuses.append(status)
+                continue
+            code.append("\t.p2align\t2")
+            spans.append((len(code) + 1, len(code) + len(lines), fn.name))
+            code += lines
+            statuses.append(FunctionStatus(name=fn.name, translated=True, line=fn.line))
         try:
-            lines = _translate_function(ctx, fn.name)
+            data = _data(ctx)
         except Refusal as refusal:
-            line = unit.line_of(refusal.address) if refusal.address is not None else fn.line
-            statuses.append(FunctionStatus(name=fn.name, translated=False,
-                                           reason=refusal.reason, line=line))  # fmt: skip
-            continue
-        code += ["\t.p2align\t2", *lines]
-        statuses.append(FunctionStatus(name=fn.name, translated=True, line=fn.line))
-    data = _data(ctx)
-    assembly = "\n".join([*code, *data, '\t.section\t.note.GNU-stack,"",%progbits', ""])
-    return TranslationResult(target=target, assembly=assembly, functions=statuses)
+            raise InputError(
+                f"{shown_name}: data cannot be carried over: {refusal.reason}"
+            ) from refusal
+        assembly = "\n".join([*code, *data, '\t.section\t.note.GNU-stack,"",%progbits', ""])
+        broken = _does_not_assemble(isa, assembly, spans)
+        if broken is None:
+            return TranslationResult(target=isa.name, assembly=assembly, functions=statuses)
+        name, message = broken
+        refused[name] = FunctionStatus(name=name, translated=False,
+                                       reason=f"internal: emitted code does not assemble: {message}",
+                                       line=unit.function(name).line)  # fmt: skip
+    raise AssertionError("unreachable: every function refused")
 
 
-def translate_file_text(text: str, target: str, shown_name: str) -> TranslationResult:
-    return translate_source(text, target, shown_name)
+def _does_not_assemble(
+    isa: Isa, assembly: str, spans: list[tuple[int, int, str]]
+) -> tuple[str, str] | None:
+    """(function, assembler message) of the first emitted function that does not assemble."""
+    with tempfile.TemporaryDirectory(prefix="retarget-out-") as tmp:
+        try:
+            assemble(isa, assembly, Path(tmp) / "out.o", "OUT.s")
+        except SourceError as exc:
+            line = exc.line or 0
+            for first, last, name in spans:
+                if first <= line <= last:
+                    return name, str(exc)
+            raise
+    return None
 
 
 def _translate_function(ctx: _Context, name: str) -> list[str]:
     unit = ctx.unit
     fn = unit.function(name)
-    section = next(s for s in unit.text_sections() if s.address <= fn.start < s.address + s.size)
-    code = section.data[fn.start - section.address : fn.end - section.address]
-    insns = [i for i in lift(code, fn.start) if i.address < fn.end]
-    if not insns:
-        raise Refusal("no instructions")
-    decoded = sum(i.size for i in insns)
-    if fn.start + decoded < fn.end and insns[-1].end < fn.end:
-        raise Refusal("bytes that do not decode as x86-64", insns[-1].end)
-    table_targets = _table_targets(unit, fn.start, fn.end)
-    facts = build_blocks(insns, fn.start, fn.end, table_targets)
+    parts = [fn, *(f for f in unit.functions if f.name == f"{name}.cold")]
+    insns: list[Insn] = []
+    for part in parts:
+        section = next(s for s in unit.text_sections()
+                       if s.address <= part.start < s.address + s.size)  # fmt: skip
+        code = section.data[part.start - section.address : part.end - section.address]
+        lifted = [i for i in lift(code, part.start) if i.address < part.end]
+        if not lifted or (lifted[-1].end < part.end and _undecoded(lifted, part.end)):
+            raise Refusal("bytes that do not decode as x86-64", lifted[-1].end if lifted else None)
+        insns += lifted
+    ranges = [(p.start, p.end) for p in parts]
+    table_targets = sorted({t for lo, hi in ranges for t in _table_targets(unit, lo, hi)})
+    facts = build_blocks(insns, ranges, table_targets)
     references = _operand_references(unit, insns)
     naming = Naming(ctx.label, ctx.symbol_for)
     emitter = A64Function(fn.name, facts, naming, references)
     return emitter.emit(fn.exported)
+
+
+def _undecoded(insns: list[Insn], end: int) -> bool:
+    """Trailing bytes past the last instruction that are not padding."""
+    return insns[-1].end < end and not all(i.text.startswith("NOP") for i in insns[-1:])
 
 
 def _operand_references(unit: X86Unit, insns: list) -> dict[int, int]:  # type: ignore[type-arg]
