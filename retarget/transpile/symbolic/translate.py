@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from retarget.errors import InputError, SourceError
 from retarget.isa import Isa, get_target
-from retarget.isa.elf import Section
+from retarget.isa.elf import Section, Symbol
 from retarget.isa.toolchain import assemble
 from retarget.transpile.symbolic.aarch64 import A64Function, Naming
 from retarget.transpile.symbolic.analysis import Refusal, build_blocks
@@ -43,6 +43,7 @@ class _Context:
     unit: X86Unit
     text_labels: set[int] = field(default_factory=set)
     data_labels: set[int] = field(default_factory=set)
+    global_refs: set[int] = field(default_factory=set)
 
     def label(self, address: int) -> str:
         return f".Lx{address:x}"
@@ -57,8 +58,22 @@ class _Context:
             self.text_labels.add(address)
             return self.label(address)
         if self._in_data(address):
+            named = self._named_object(address)
+            if named is not None:
+                return named
             self.data_labels.add(address)
             return f".Ld{address:x}"
+        return None
+
+    def _named_object(self, address: int) -> str | None:
+        """``name+off`` inside data that has a global name (shared with native code)."""
+        for sym in self.unit.image.symbols:
+            if (sym.defined and sym.name and not sym.name.startswith(".L")
+                    and sym.bind != "STB_LOCAL" and sym.kind == "STT_OBJECT"
+                    and sym.value <= address < sym.value + max(sym.size, 1)):  # fmt: skip
+                off = address - sym.value
+                self.global_refs.add(sym.value)
+                return sym.name if off == 0 else f"{sym.name}+{off}"
         return None
 
     def _in_text(self, address: int) -> bool:
@@ -110,7 +125,7 @@ def translate_source(
             code += lines
             statuses.append(FunctionStatus(name=fn.name, translated=True, line=fn.line))
         try:
-            data = _data(ctx)
+            data = _data(ctx, whole=only is None)
         except Refusal as refusal:
             raise InputError(
                 f"{shown_name}: data cannot be carried over: {refusal.reason}"
@@ -217,31 +232,99 @@ def _label_before(unit: X86Unit, at: int) -> int | None:
     return best
 
 
-def _data(ctx: _Context) -> list[str]:
+def _data(ctx: _Context, whole: bool) -> list[str]:
+    """The data sections: all of them, or (``whole`` False) only the objects the emitted code
+    reaches, without those that have a global name (the native side defines those)."""
+    unit = ctx.unit
+    objects = _data_objects(unit)
+    if whole:
+        chosen = set(objects)
+    else:
+        chosen = set()
+        todo = [_object_of(objects, a) for a in ctx.data_labels]
+        while todo:
+            start = todo.pop()
+            if start is None or start in chosen or _has_global_name(unit, start):
+                continue
+            chosen.add(start)
+            for at in range(start, objects[start]):
+                for ref in unit.references.get(at, []):
+                    target = _data_word_target(unit, ref.at, ref.kind, ref.target)
+                    if target is not None:
+                        todo.append(_object_of(objects, target))
     out: list[str] = []
-    for section in ctx.unit.data_sections():
-        out += _section_lines(ctx, section)
+    for section in unit.data_sections():
+        spans = sorted((a, objects[a]) for a in chosen
+                       if section.address <= a < section.address + section.size)  # fmt: skip
+        if spans:
+            out += _section_lines(ctx, section, spans, whole)
     return out
 
 
-def _section_lines(ctx: _Context, section: Section) -> list[str]:
-    """One data section byte for byte, with its symbols, the labels the code uses, and every
-    relocated word rewritten as an expression over the new labels."""
+def _data_objects(unit: X86Unit) -> dict[int, int]:
+    """start -> end of each data object: the bytes between one label and the next."""
+    objects: dict[int, int] = {}
+    for section in unit.data_sections():
+        end = section.address + section.size
+        bounds = sorted({section.address} | {
+            s.value for s in unit.image.symbols
+            if s.defined and s.name and s.kind != "STT_SECTION"
+            and s.section == section.name and s.value < end
+        })  # fmt: skip
+        for lo, hi in zip(bounds, [*bounds[1:], end], strict=True):
+            objects[lo] = hi
+    return objects
+
+
+def _object_of(objects: dict[int, int], address: int) -> int | None:
+    for lo, hi in objects.items():
+        if lo <= address < hi or address == lo:
+            return lo
+    return None
+
+
+def _has_global_name(unit: X86Unit, address: int) -> bool:
+    return any(s.defined and s.value == address and s.bind != "STB_LOCAL"
+               and not s.name.startswith(".L") and s.kind != "STT_SECTION"
+               for s in unit.image.symbols)  # fmt: skip
+
+
+def _section_lines(
+    ctx: _Context, section: Section, spans: list[tuple[int, int]], whole: bool
+) -> list[str]:
+    """Objects of one data section byte for byte, with their symbols, the labels the code
+    uses, and every relocated word rewritten as an expression over the new labels."""
     unit = ctx.unit
     nobits = section.kind == "SHT_NOBITS"
     flags = '"aw"' if section.flags & 0x1 else '"a"'
-    out = [f"\t.section\t{section.name},{flags},{'%nobits' if nobits else '%progbits'}",
-           "\t.p2align\t6"]  # fmt: skip
+    out = [f"\t.section\t{section.name},{flags},{'%nobits' if nobits else '%progbits'}"]
     names = {
         s.value: s
         for s in unit.image.symbols
         if s.defined and s.name and s.section == section.name and s.kind != "STT_SECTION"
     }
+    previous_end = None
+    for lo, hi in spans:
+        if whole and previous_end is None:
+            out.append("\t.p2align\t6")
+        elif previous_end != lo:
+            align = min(6, (lo & -lo).bit_length() - 1)
+            out.append(f"\t.p2align\t{align}")
+        out += _object_lines(ctx, section, names, lo, hi, nobits)
+        previous_end = hi
+    return out
+
+
+def _object_lines(
+    ctx: _Context, section: Section, names: dict[int, Symbol], lo: int, hi: int, nobits: bool
+) -> list[str]:
+    unit = ctx.unit
+    out: list[str] = []
     pending = bytearray()
-    pos, end = section.address, section.address + section.size
-    while pos < end:
+    pos = lo
+    while pos < hi:
         refs = [] if nobits else unit.references.get(pos, [])
-        labelled = pos in names or pos in ctx.data_labels or _is_table_base(unit, pos)
+        labelled = pos == lo or pos in ctx.data_labels
         if (labelled or refs) and pending:
             out.append(_bytes_line(pending, nobits))
             pending = bytearray()
@@ -269,10 +352,6 @@ def _bytes_line(data: bytearray, nobits: bool) -> str:
     if nobits:
         return f"\t.zero\t{len(data)}"
     return "\t.byte\t" + ",".join(str(b) for b in data)
-
-
-def _is_table_base(unit: X86Unit, pos: int) -> bool:
-    return any(s.value == pos and s.name.startswith(".L") for s in unit.image.symbols if s.defined)
 
 
 def _data_word(ctx: _Context, at: int, kind: str, target: int) -> tuple[str, int]:
