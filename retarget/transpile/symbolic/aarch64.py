@@ -20,13 +20,18 @@ from retarget.transpile.symbolic.analysis import (
     gpr_base,
     is_flag,
 )
-from retarget.transpile.symbolic.lift import CONST, RAM, TMP, Insn, Op, Var, register
+from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var, register
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
        0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
        0xB8: "x24"}  # fmt: skip
 FLAGS = {0x200: "x10", 0x202: "x14", 0x204: "x15", 0x206: "x11", 0x207: "x12", 0x20B: "x13"}
 CALLER_TEMPS = ("x9", "x16", "x17")
+XMM_BASE = 0x1200
+XMM_STRIDE = 0x40
+VECTOR_TEMPS = ("v24", "v25", "v26", "v27", "v28", "v29")
+LANES = {1: "b", 2: "h", 4: "s", 8: "d"}
+FP_SCRATCH = ("30", "31")
 SAVED_TEMPS = ("x25", "x26", "x27", "x28")
 FS_OFFSET = register("FS_OFFSET")
 RETURN_REG = "x6"
@@ -195,6 +200,18 @@ class A64Function:
             reg = self._temp()
             self.lines.append(f"\tlsr\t{reg}, {GPR[base]}, #{shift}")
             return reg
+        lane = _xmm_lane(v)
+        if lane is not None:
+            vreg, index = lane
+            reg = self._temp()
+            wide = "x" if v.size == 8 else "w"
+            self.lines.append(f"\tumov\t{wide}{reg[1:]}, {vreg}.{LANES[v.size]}[{index}]")
+            return reg
+        if v.space == RAM and v.size <= 8:
+            reg = self._temp()
+            self._const(reg, v.offset)
+            self.lines.append(f"\t{_load_insn(v.size)}\t{_sized(reg, v.size)}, [{reg}]")
+            return reg
         raise Refusal(f"unsupported register {v} in {self._text()}", self._addr())
 
     def _constant(self, v: Var) -> int:
@@ -243,9 +260,22 @@ class A64Function:
             return GPR[base] if (v.offset, v.size) == (base, 8) else self._temp()
         if v == RSP:
             return self._temp()  # static: the analysis knows the value
+        if (_xmm_lane(v) is not None or v.space == RAM) and v.size <= 8:
+            return self._temp()
         raise Refusal(f"writes unsupported register {v} in {self._text()}", self._addr())
 
     def _commit(self, v: Var, reg: str) -> None:
+        lane = _xmm_lane(v)
+        if lane is not None:
+            vreg, index = lane
+            wide = "x" if v.size == 8 else "w"
+            self.lines.append(f"\tins\t{vreg}.{LANES[v.size]}[{index}], {wide}{reg[1:]}")
+            return
+        if v.space == RAM:
+            address = self._temp()
+            self._const(address, v.offset)
+            self.lines.append(f"\t{_store_insn(v.size)}\t{_sized(reg, v.size)}, [{address}]")
+            return
         base = gpr_base(v)
         if base is None or base not in GPR or (v.offset, v.size) == (base, 8):
             return
@@ -256,6 +286,10 @@ class A64Function:
 
     # --- ops -------------------------------------------------------------------------------
     def _op(self, op: Op, index: int) -> None:
+        if any(v.size > 8 for v in (*op.ins, *([op.out] if op.out else []))
+               if v.space != CONST or op.code not in ("LOAD", "STORE")):  # fmt: skip
+            self._wide(op)
+            return
         handler = getattr(self, f"_op_{op.code.lower()}", None)
         if handler is None:
             name = op.extra.strip(" ()") or op.code
@@ -603,6 +637,209 @@ class A64Function:
         self.lines.append(f"\tblr\t{target}")
         self.lines.append(f"\tmov\t{RETURN_REG}, x0")
 
+    # --- 128-bit (XMM) values ---------------------------------------------------------------
+    def _vval(self, v: Var) -> str:
+        whole = _xmm_whole(v)
+        if whole is not None:
+            return whole
+        if v.space == TMP and v in self._temps:
+            return self._temps[v]
+        if v.space == CONST and v.offset == 0:
+            reg = self._vtemp()
+            self.lines.append(f"\tmovi\t{reg}.2d, #0")
+            return reg
+        raise Refusal(f"unsupported 128-bit operand {v} in {self._text()}", self._addr())
+
+    def _vtemp(self) -> str:
+        free = [r for r in VECTOR_TEMPS if r not in self._temps.values() and r not in self._scratch]
+        if not free:
+            raise Refusal(f"too many live vector values in {self._text()}", self._addr())
+        self._scratch.append(free[0])
+        return free[0]
+
+    def _vdst(self, v: Var) -> str:
+        whole = _xmm_whole(v)
+        if whole is not None:
+            return whole
+        if v.space == TMP:
+            reg = self._temps.get(v) or self._vtemp()
+            self._temps[v] = reg
+            return reg
+        raise Refusal(f"unsupported 128-bit result {v} in {self._text()}", self._addr())
+
+    def _wide(self, op: Op) -> None:
+        out = op.out
+        code = op.code
+        if code == "STORE":
+            self.lines.append(f"\tstr\tq{self._vval(op.ins[2])[1:]}, {self._address(op.ins[1])}")
+            return
+        if out is None or out.size != 16:
+            if code == "SUBPIECE" and out is not None and op.ins[0].size == 16:
+                shift = op.ins[1].offset
+                if shift % out.size or out.size > 8:
+                    raise Refusal(f"unsupported lane extract in {self._text()}", self._addr())
+                src = self._vval(op.ins[0])
+                dst = self._dst(out)
+                self.lines.append(
+                    f"\tumov\t{_sized(dst, out.size)}, {src}.{LANES[out.size]}[{shift // out.size}]"
+                )
+                self._commit(out, dst)
+                return
+            raise Refusal(f"unsupported: 128-bit {code} in {self._text()}", self._addr())
+        if code == "LOAD":
+            address = self._address(op.ins[1])
+            dst = self._vdst(out)
+            self.lines.append(f"\tldr\tq{dst[1:]}, {address}")
+            return
+        if code == "COPY":
+            src = self._vval(op.ins[0])
+            dst = self._vdst(out)
+            if src != dst:
+                self.lines.append(f"\tmov\t{dst}.16b, {src}.16b")
+            return
+        if code in ("INT_XOR", "INT_AND", "INT_OR"):
+            a, b = self._vval(op.ins[0]), self._vval(op.ins[1])
+            dst = self._vdst(out)
+            mnemonic = {"INT_XOR": "eor", "INT_AND": "and", "INT_OR": "orr"}[code]
+            self.lines.append(f"\t{mnemonic}\t{dst}.16b, {a}.16b, {b}.16b")
+            return
+        if code == "INT_NEGATE":
+            a = self._vval(op.ins[0])
+            dst = self._vdst(out)
+            self.lines.append(f"\tmvn\t{dst}.16b, {a}.16b")
+            return
+        if code == "INT_ZEXT" and op.ins[0].size in (4, 8):
+            src = self.val(op.ins[0])
+            dst = self._vdst(out)
+            kind = "d" if op.ins[0].size == 8 else "s"
+            self.lines.append(f"\tfmov\t{kind}{dst[1:]}, {_sized(src, op.ins[0].size)}")
+            return
+        if code == "PIECE" and op.ins[0].size == 8 and op.ins[1].size == 8:
+            hi, lo = self.val(op.ins[0]), self.val(op.ins[1])
+            dst = self._vdst(out)
+            self.lines.append(f"\tfmov\td{dst[1:]}, {lo}")
+            self.lines.append(f"\tins\t{dst}.d[1], {hi}")
+            return
+        raise Refusal(f"unsupported: 128-bit {code} in {self._text()}", self._addr())
+
+    # --- scalar floating point -----------------------------------------------------------
+    def _to_fp(self, v: Var, scratch: str) -> str:
+        kind = _fp_kind(v.size)
+        reg = self.val(v)
+        self.lines.append(f"\tfmov\t{kind}{scratch}, {_sized(reg, v.size)}")
+        return f"{kind}{scratch}"
+
+    def _from_fp(self, out: Var, fp: str) -> None:
+        dst = self._dst(out)
+        self.lines.append(f"\tfmov\t{_sized(dst, out.size)}, {fp}")
+        self._commit(out, dst)
+
+    def _fp_binary(self, op: Op, mnemonic: str) -> None:
+        assert op.out is not None
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        b = self._to_fp(op.ins[1], FP_SCRATCH[1])
+        self.lines.append(f"\t{mnemonic}\t{a}, {a}, {b}")
+        self._from_fp(op.out, a)
+
+    def _op_float_add(self, op: Op) -> None:
+        self._fp_binary(op, "fadd")
+
+    def _op_float_sub(self, op: Op) -> None:
+        self._fp_binary(op, "fsub")
+
+    def _op_float_mult(self, op: Op) -> None:
+        self._fp_binary(op, "fmul")
+
+    def _op_float_div(self, op: Op) -> None:
+        self._fp_binary(op, "fdiv")
+
+    def _fp_unary(self, op: Op, mnemonic: str) -> None:
+        assert op.out is not None
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        self.lines.append(f"\t{mnemonic}\t{a}, {a}")
+        self._from_fp(op.out, a)
+
+    def _op_float_neg(self, op: Op) -> None:
+        self._fp_unary(op, "fneg")
+
+    def _op_float_abs(self, op: Op) -> None:
+        self._fp_unary(op, "fabs")
+
+    def _op_float_sqrt(self, op: Op) -> None:
+        self._fp_unary(op, "fsqrt")
+
+    def _op_float_floor(self, op: Op) -> None:
+        self._fp_unary(op, "frintm")
+
+    def _op_float_ceil(self, op: Op) -> None:
+        self._fp_unary(op, "frintp")
+
+    def _op_float_round(self, op: Op) -> None:
+        self._fp_unary(op, "frinta")
+
+    def _fp_compare(self, op: Op, cond: str) -> None:
+        assert op.out is not None
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        b = self._to_fp(op.ins[1], FP_SCRATCH[1])
+        dst = self._dst(op.out)
+        self.lines.append(f"\tfcmp\t{a}, {b}")
+        self.lines.append(f"\tcset\t{dst}, {cond}")
+        self._commit(op.out, dst)
+
+    def _op_float_equal(self, op: Op) -> None:
+        self._fp_compare(op, "eq")
+
+    def _op_float_notequal(self, op: Op) -> None:
+        self._fp_compare(op, "ne")
+
+    def _op_float_less(self, op: Op) -> None:
+        self._fp_compare(op, "mi")
+
+    def _op_float_lessequal(self, op: Op) -> None:
+        self._fp_compare(op, "ls")
+
+    def _op_float_nan(self, op: Op) -> None:
+        assert op.out is not None
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        dst = self._dst(op.out)
+        self.lines.append(f"\tfcmp\t{a}, {a}")
+        self.lines.append(f"\tcset\t{dst}, vs")
+        self._commit(op.out, dst)
+
+    def _op_float_int2float(self, op: Op) -> None:
+        assert op.out is not None
+        size = op.ins[0].size
+        src = self._extend(self.val(op.ins[0]), size, True)
+        fp = f"{_fp_kind(op.out.size)}{FP_SCRATCH[0]}"
+        self.lines.append(f"\tscvtf\t{fp}, {src}")
+        self._from_fp(op.out, fp)
+
+    def _op_float_float2float(self, op: Op) -> None:
+        assert op.out is not None
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        fp = f"{_fp_kind(op.out.size)}{FP_SCRATCH[1]}"
+        self.lines.append(f"\tfcvt\t{fp}, {a}")
+        self._from_fp(op.out, fp)
+
+    def _op_float_trunc(self, op: Op) -> None:
+        """x86 gives the "integer indefinite" (only the sign bit set) for NaN and for values
+        out of range; AArch64 saturates, so those cases are patched to match."""
+        assert op.out is not None
+        bits = 8 * op.out.size
+        a = self._to_fp(op.ins[0], FP_SCRATCH[0])
+        dst = self._dst(op.out)
+        self.lines.append(f"\tfcvtzs\t{_sized(dst, op.out.size)}, {a}")
+        limit = self._temp()
+        power = float(2 ** (bits - 1))
+        pattern = _float_bits(power, op.ins[0].size)
+        self._const(limit, pattern)
+        kind = _fp_kind(op.ins[0].size)
+        self.lines.append(f"\tfmov\t{kind}{FP_SCRATCH[1]}, {_sized(limit, op.ins[0].size)}")
+        self.lines.append(f"\tfcmp\t{a}, {kind}{FP_SCRATCH[1]}")
+        self._const(limit, 1 << (bits - 1))
+        self.lines.append(f"\tcsel\t{dst}, {dst}, {limit}, mi")
+        self._commit(op.out, dst)
+
     def _op_return(self, op: Op) -> None:
         assert self._insn is not None
         if self.facts.rsp_delta[self._insn.address] != 0:
@@ -611,6 +848,53 @@ class A64Function:
             )
         self.lines += self._epilogue()
         self.lines.append("\tret")
+
+
+def _xmm_lane(v: Var) -> tuple[str, int] | None:
+    """(vector register, lane index) of an XMM register lane of 1-8 bytes."""
+    if v.space != REG or not XMM_BASE <= v.offset < XMM_BASE + 16 * XMM_STRIDE or v.size > 8:
+        return None
+    number, byte = divmod(v.offset - XMM_BASE, XMM_STRIDE)
+    if byte + v.size > 16 or byte % v.size:
+        return None
+    return _vreg(number), byte // v.size
+
+
+def _xmm_whole(v: Var) -> str | None:
+    if v.space != REG or v.size != 16 or not XMM_BASE <= v.offset < XMM_BASE + 16 * XMM_STRIDE:
+        return None
+    number, byte = divmod(v.offset - XMM_BASE, XMM_STRIDE)
+    return _vreg(number) if byte == 0 else None
+
+
+def _vreg(number: int) -> str:
+    """xmm0-7 are the FP argument registers v0-v7; xmm8-15 go to caller-saved v16-v23."""
+    return f"v{number if number < 8 else number + 8}"
+
+
+def _fp_kind(size: int) -> str:
+    if size not in (4, 8):
+        raise Refusal(f"unsupported: {8 * size}-bit floating point")
+    return "s" if size == 4 else "d"
+
+
+def _float_bits(value: float, size: int) -> int:
+    import struct
+
+    fmt = ("<f", "<I") if size == 4 else ("<d", "<Q")
+    return int(struct.unpack(fmt[1], struct.pack(fmt[0], value))[0])
+
+
+def _sized(reg: str, size: int) -> str:
+    return ("x" if size == 8 else "w") + reg[1:]
+
+
+def _load_insn(size: int) -> str:
+    return {1: "ldrb", 2: "ldrh", 4: "ldr", 8: "ldr"}[size]
+
+
+def _store_insn(size: int) -> str:
+    return {1: "strb", 2: "strh", 4: "str", 8: "str"}[size]
 
 
 def _sp_adjust(kind: str, amount: int) -> list[str]:
