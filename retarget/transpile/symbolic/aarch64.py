@@ -9,18 +9,16 @@ the upper bits unspecified; operations that care extend first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import (
-    RIP,
     RSP,
-    FunctionFacts,
     Refusal,
     gpr_base,
     is_flag,
 )
-from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var, register
+from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
+from retarget.transpile.symbolic.lowering import Lowering, _signed
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
        0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
@@ -38,59 +36,13 @@ RETURN_REG = "x6"
 MASK64 = (1 << 64) - 1
 
 
-def _signed(value: int, size: int) -> int:
-    bits = 8 * size
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
+class A64Function(Lowering):
+    """AArch64 instruction selection for each p-code op."""
 
-
-@dataclass
-class Naming:
-    """How addresses are spelt in the output: labels and symbols."""
-
-    label: Callable[[int], str]
-    symbol_for: Callable[[int], str | None]
-    """A referenced address (data, function, external) as an assembler expression."""
-
-
-@dataclass
-class A64Function:
-    name: str
-    facts: FunctionFacts
-    naming: Naming
-    references: dict[int, int]
-    """Instruction address -> the address its relocated operand names."""
-    lines: list[str] = field(default_factory=list)
-    frame: int = 0
-    saved: list[str] = field(default_factory=list)
-    _temps: dict[Var, str] = field(default_factory=dict)
-    _free: list[str] = field(default_factory=list)
-    _used_saved: set[str] = field(default_factory=set)
-    _insn: Insn | None = None
-    _scratch: list[str] = field(default_factory=list)
-    _ops: list[Op] = field(default_factory=list)
-    _index: dict[int, int] = field(default_factory=dict)
-    _current: Op | None = None
-    _last_use: dict[Var, int] = field(default_factory=dict)
+    CALLER_TEMPS: ClassVar[tuple[str, ...]] = CALLER_TEMPS
+    SAVED_TEMPS: ClassVar[tuple[str, ...]] = SAVED_TEMPS
 
     # --- driver ----------------------------------------------------------------------------
-    def emit(self, exported: bool) -> list[str]:
-        body: list[str] = []
-        self.lines = body
-        for addr in self.facts.order:
-            for ins in self.facts.blocks[addr].insns:
-                body.append(f"{self.naming.label(ins.address)}:")
-                self._instruction(ins)
-        self.saved = sorted(self._used_saved)
-        head = [f"\t.globl\t{self.name}"] if exported else []
-        head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
-        head += self._prologue()
-        return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
-
-    def _frame_size(self) -> int:
-        """x86 frame below the entry RSP, its return-address slot, and room for every
-        callee-saved temporary at the bottom."""
-        return (8 - self.facts.lowest + 8 * len(SAVED_TEMPS) + 15) & ~15
 
     def _prologue(self) -> list[str]:
         out = _sp_adjust("sub", self._frame_size())
@@ -108,62 +60,7 @@ class A64Function:
             out += _load_at_sp("x30", self._frame_size() - 8)
         return out + _sp_adjust("add", self._frame_size())
 
-    def _instruction(self, ins: Insn) -> None:
-        self._insn = ins
-        self._temps = {}
-        self._free = list(CALLER_TEMPS) + list(SAVED_TEMPS)
-        self._index = {id(op): i for i, op in enumerate(ins.ops)}
-        ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
-        if any(op.code in ("CALL", "CALLIND") for op in ops):
-            ops = self._call_ops(ins, ops)
-        if any(op.code == "RETURN" for op in ops):
-            ops = [op for op in ops if op.out not in (RIP, RSP)]
-        self._ops = ops
-        internal = {i for i, op in enumerate(ops)
-                    if op.code in ("BRANCH", "CBRANCH") and op.ins[0].space == CONST}  # fmt: skip
-        targets = {i + _signed(ops[i].ins[0].offset, 8) for i in internal}
-        self._last_use = _last_uses(ops)
-        for index, op in enumerate(ops):
-            if index in targets:
-                self.lines.append(f".Lp{ins.address:x}_{index}:")
-            self._scratch = []
-            self._current = op
-            self._op(op, index)
-            bound = set(self._temps.values())
-            self._free[:0] = [r for r in self._scratch if r not in bound]
-            self._release(index)
-        if len(ops) in targets:
-            self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
-
-    def _call_ops(self, ins: Insn, ops: list[Op]) -> list[Op]:
-        """Drop the push of the x86 return address: ``bl`` keeps it in x30 instead."""
-        kept = [op for op in ops if op.out != RSP and not _is_return_push(op, ins)]
-        return kept
-
     # --- registers -------------------------------------------------------------------------
-    def _temp(self) -> str:
-        """A scratch register for the current op (returned to the pool after it)."""
-        if not self._free:
-            raise Refusal(f"too many live values in {self._text()}", self._addr())
-        reg = self._free.pop(0)
-        if reg in SAVED_TEMPS:
-            self._used_saved.add(reg)
-        self._scratch.append(reg)
-        return reg
-
-    def _release(self, index: int) -> None:
-        for var, last in list(self._last_use.items()):
-            if last == index and var in self._temps:
-                self._free.insert(0, self._temps.pop(var))
-
-    def _addr(self) -> int | None:
-        return None if self._insn is None else self._insn.address
-
-    def _rsp_offset(self) -> int:
-        """sp-relative offset of RSP's value before the op being emitted."""
-        assert self._insn is not None
-        key = (self._insn.address, self._index[id(self._current)])
-        return self._frame_size() - 8 + self.facts.op_delta[key]
 
     def _add_imm(self, dst: str, src: str, value: int) -> None:
         if 0 <= value < 4096:
@@ -214,10 +111,6 @@ class A64Function:
             return reg
         raise Refusal(f"unsupported register {v} in {self._text()}", self._addr())
 
-    def _constant(self, v: Var) -> int:
-        """A constant operand; relocated addresses become symbol references (see ``_const``)."""
-        return v.offset & ((1 << (8 * v.size)) - 1)
-
     def _const(self, reg: str, value: int) -> None:
         symbol = self._symbolic(value)
         if symbol is not None:
@@ -239,13 +132,6 @@ class A64Function:
             op = "movz" if first else "movk"
             self.lines.append(f"\t{op}\t{reg}, #{chunk:#x}, lsl #{shift}")
             first = False
-
-    def _symbolic(self, value: int) -> str | None:
-        assert self._insn is not None
-        named = self.references.get(self._insn.address)
-        if named is not None and named == value:
-            return self.naming.symbol_for(value)
-        return None
 
     def _dst(self, v: Var) -> str:
         """Register to compute ``v`` into; ``_commit`` finishes partial writes."""
@@ -281,20 +167,7 @@ class A64Function:
             return
         self.lines.append(f"\tbfi\t{GPR[base]}, {reg}, #{8 * (v.offset - base)}, #{8 * v.size}")
 
-    def _text(self) -> str:
-        return "?" if self._insn is None else self._insn.text
-
     # --- ops -------------------------------------------------------------------------------
-    def _op(self, op: Op, index: int) -> None:
-        if any(v.size > 8 for v in (*op.ins, *([op.out] if op.out else []))
-               if v.space != CONST or op.code not in ("LOAD", "STORE")):  # fmt: skip
-            self._wide(op)
-            return
-        handler = getattr(self, f"_op_{op.code.lower()}", None)
-        if handler is None:
-            name = op.extra.strip(" ()") or op.code
-            raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
-        handler(op)
 
     def _op_copy(self, op: Op) -> None:
         assert op.out is not None
@@ -614,19 +487,10 @@ class A64Function:
             raise Refusal(f"conditional jump out of the function in {self._text()}", self._addr())
         self.lines.append(f"\ttbnz\t{cond}, #0, {self.naming.label(target.offset)}")
 
-    def _op_index(self, op: Op) -> int:
-        return next(i for i, o in enumerate(self._ops) if o is op)
-
     def _op_branchind(self, op: Op) -> None:
         if not self.facts.indirect_targets:
             raise Refusal(f"indirect jump with unknown targets in {self._text()}", self._addr())
         self.lines.append(f"\tbr\t{self.val(op.ins[0])}")
-
-    def _callee(self, address: int) -> str:
-        name = self.naming.symbol_for(address)
-        if name is None:
-            raise Refusal(f"call to an unknown address {address:#x}", self._addr())
-        return name
 
     def _op_call(self, op: Op) -> None:
         self.lines.append(f"\tbl\t{self._callee(op.ins[0].offset)}")
@@ -915,19 +779,3 @@ def _store_at_sp(reg: str, offset: int) -> list[str]:
 
 def _load_at_sp(reg: str, offset: int) -> list[str]:
     return [f"\tldr\t{reg}, [sp, #{offset}]"]
-
-
-def _is_return_push(op: Op, ins: Insn) -> bool:
-    return op.code == "STORE" and op.ins[2].space == CONST and op.ins[2].offset == ins.end
-
-
-def _last_uses(ops: list[Op]) -> dict[Var, int]:
-    last: dict[Var, int] = {}
-    for index, op in enumerate(ops):
-        for v in op.ins:
-            if v.space == TMP:
-                last[v] = index
-        if op.out is not None and op.out.space == TMP:
-            last.setdefault(op.out, index)
-    # A temporary read by an earlier internal branch target stays allocated to the end.
-    return last

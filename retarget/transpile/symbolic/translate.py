@@ -12,9 +12,10 @@ from retarget.errors import InputError, SourceError
 from retarget.isa import Isa, get_target
 from retarget.isa.elf import Section, Symbol
 from retarget.isa.toolchain import assemble
-from retarget.transpile.symbolic.aarch64 import A64Function, Naming
+from retarget.transpile.symbolic.aarch64 import A64Function
 from retarget.transpile.symbolic.analysis import Refusal, build_blocks
 from retarget.transpile.symbolic.lift import Insn, lift
+from retarget.transpile.symbolic.lowering import Naming
 from retarget.transpile.symbolic.unit import X86Unit, load_unit
 
 PC_RELATIVE = {"R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_GOTPCREL", "R_X86_64_GOTPCRELX",

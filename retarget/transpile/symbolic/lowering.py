@@ -1,0 +1,200 @@
+"""The target-independent half of lowering one function's p-code: walking blocks and
+instructions, dropping dead ops and the x86 return-address push of calls, temporaries with
+their lifetimes, the static stack frame. An ISA subclass selects the instructions for each op
+(``_op_<opcode>``) and knows its registers, prologue and epilogue."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal
+from retarget.transpile.symbolic.lift import CONST, TMP, Insn, Op, Var
+
+
+def _signed(value: int, size: int) -> int:
+    bits = 8 * size
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+@dataclass
+class Naming:
+    """How addresses are spelt in the output: labels and symbols."""
+
+    label: Callable[[int], str]
+    symbol_for: Callable[[int], str | None]
+    """A referenced address (data, function, external) as an assembler expression."""
+
+
+@dataclass
+class Lowering(ABC):
+    name: str
+    facts: FunctionFacts
+    naming: Naming
+    references: dict[int, int]
+    """Instruction address -> the address its relocated operand names."""
+    lines: list[str] = field(default_factory=list)
+    frame: int = 0
+    saved: list[str] = field(default_factory=list)
+    _temps: dict[Var, str] = field(default_factory=dict)
+    _free: list[str] = field(default_factory=list)
+    _used_saved: set[str] = field(default_factory=set)
+    _insn: Insn | None = None
+    _scratch: list[str] = field(default_factory=list)
+    _ops: list[Op] = field(default_factory=list)
+    _index: dict[int, int] = field(default_factory=dict)
+    _current: Op | None = None
+    _last_use: dict[Var, int] = field(default_factory=dict)
+
+    CALLER_TEMPS: ClassVar[tuple[str, ...]] = ()
+    """Scratch registers a call may clobber (temporaries never live across a call)."""
+    SAVED_TEMPS: ClassVar[tuple[str, ...]] = ()
+    """Callee-saved scratch registers: saved at the frame's bottom when used."""
+
+    @abstractmethod
+    def _prologue(self) -> list[str]:
+        raise NotImplementedError
+
+    @abstractmethod
+    def _epilogue(self) -> list[str]:
+        raise NotImplementedError
+
+    @abstractmethod
+    def val(self, v: Var) -> str:
+        raise NotImplementedError
+
+    @abstractmethod
+    def _op_branch(self, op: Op) -> None:
+        raise NotImplementedError
+
+    @abstractmethod
+    def _wide(self, op: Op) -> None:
+        """An op on 128-bit (XMM) values."""
+        raise NotImplementedError
+
+    def emit(self, exported: bool) -> list[str]:
+        body: list[str] = []
+        self.lines = body
+        for addr in self.facts.order:
+            for ins in self.facts.blocks[addr].insns:
+                body.append(f"{self.naming.label(ins.address)}:")
+                self._instruction(ins)
+        self.saved = sorted(self._used_saved)
+        head = [f"\t.globl\t{self.name}"] if exported else []
+        head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
+        head += self._prologue()
+        return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
+
+    def _frame_size(self) -> int:
+        """x86 frame below the entry RSP, its return-address slot, and room for every
+        callee-saved temporary at the bottom."""
+        return (8 - self.facts.lowest + 8 * len(self.SAVED_TEMPS) + 15) & ~15
+
+    def _instruction(self, ins: Insn) -> None:
+        self._insn = ins
+        self._temps = {}
+        self._free = list(self.CALLER_TEMPS) + list(self.SAVED_TEMPS)
+        self._index = {id(op): i for i, op in enumerate(ins.ops)}
+        ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
+        if any(op.code in ("CALL", "CALLIND") for op in ops):
+            ops = self._call_ops(ins, ops)
+        if any(op.code == "RETURN" for op in ops):
+            ops = [op for op in ops if op.out not in (RIP, RSP)]
+        self._ops = ops
+        internal = {i for i, op in enumerate(ops)
+                    if op.code in ("BRANCH", "CBRANCH") and op.ins[0].space == CONST}  # fmt: skip
+        targets = {i + _signed(ops[i].ins[0].offset, 8) for i in internal}
+        self._last_use = _last_uses(ops)
+        for index, op in enumerate(ops):
+            if index in targets:
+                self.lines.append(f".Lp{ins.address:x}_{index}:")
+            self._scratch = []
+            self._current = op
+            self._op(op, index)
+            bound = set(self._temps.values())
+            self._free[:0] = [r for r in self._scratch if r not in bound]
+            self._release(index)
+        if len(ops) in targets:
+            self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
+
+    def _call_ops(self, ins: Insn, ops: list[Op]) -> list[Op]:
+        """Drop the push of the x86 return address: ``bl`` keeps it in x30 instead."""
+        kept = [op for op in ops if op.out != RSP and not _is_return_push(op, ins)]
+        return kept
+
+    def _temp(self) -> str:
+        """A scratch register for the current op (returned to the pool after it)."""
+        if not self._free:
+            raise Refusal(f"too many live values in {self._text()}", self._addr())
+        reg = self._free.pop(0)
+        if reg in self.SAVED_TEMPS:
+            self._used_saved.add(reg)
+        self._scratch.append(reg)
+        return reg
+
+    def _release(self, index: int) -> None:
+        for var, last in list(self._last_use.items()):
+            if last == index and var in self._temps:
+                self._free.insert(0, self._temps.pop(var))
+
+    def _addr(self) -> int | None:
+        return None if self._insn is None else self._insn.address
+
+    def _rsp_offset(self) -> int:
+        """sp-relative offset of RSP's value before the op being emitted."""
+        assert self._insn is not None
+        key = (self._insn.address, self._index[id(self._current)])
+        return self._frame_size() - 8 + self.facts.op_delta[key]
+
+    def _constant(self, v: Var) -> int:
+        """A constant operand; relocated addresses become symbol references (see ``_const``)."""
+        return v.offset & ((1 << (8 * v.size)) - 1)
+
+    def _symbolic(self, value: int) -> str | None:
+        assert self._insn is not None
+        named = self.references.get(self._insn.address)
+        if named is not None and named == value:
+            return self.naming.symbol_for(value)
+        return None
+
+    def _text(self) -> str:
+        return "?" if self._insn is None else self._insn.text
+
+    def _op(self, op: Op, index: int) -> None:
+        if any(v.size > 8 for v in (*op.ins, *([op.out] if op.out else []))
+               if v.space != CONST or op.code not in ("LOAD", "STORE")):  # fmt: skip
+            self._wide(op)
+            return
+        handler = getattr(self, f"_op_{op.code.lower()}", None)
+        if handler is None:
+            name = op.extra.strip(" ()") or op.code
+            raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
+        handler(op)
+
+    def _op_index(self, op: Op) -> int:
+        return next(i for i, o in enumerate(self._ops) if o is op)
+
+    def _callee(self, address: int) -> str:
+        name = self.naming.symbol_for(address)
+        if name is None:
+            raise Refusal(f"call to an unknown address {address:#x}", self._addr())
+        return name
+
+
+def _is_return_push(op: Op, ins: Insn) -> bool:
+    return op.code == "STORE" and op.ins[2].space == CONST and op.ins[2].offset == ins.end
+
+
+def _last_uses(ops: list[Op]) -> dict[Var, int]:
+    last: dict[Var, int] = {}
+    for index, op in enumerate(ops):
+        for v in op.ins:
+            if v.space == TMP:
+                last[v] = index
+        if op.out is not None and op.out.space == TMP:
+            last.setdefault(op.out, index)
+    # A temporary read by an earlier internal branch target stays allocated to the end.
+    return last
