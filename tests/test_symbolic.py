@@ -18,28 +18,31 @@ SAMPLE = ("sum_array", "insertion_sort", "parse_int", "op_apply", "fib", "grow_a
           "day_name", "collatz_steps", "sext_mix", "count_char")  # fmt: skip
 
 
+@pytest.mark.parametrize("target", ["aarch64", "riscv64"])
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
-def test_translated_corpus_functions_verify(opt: str, tmp_path: Path) -> None:
+def test_translated_corpus_functions_verify(target: str, opt: str, tmp_path: Path) -> None:
     functions = {f.name: f for f in corpus_functions(CORPUS)}
     verified = 0
     for name in SAMPLE:
         fn = functions[name]
-        source, _ = compile_file(fn.file, "aarch64", opt, tmp_path)
-        result = translate_source(source, "aarch64", fn.file.name)
+        source, _ = compile_file(fn.file, target, opt, tmp_path)
+        signatures = {f.name: f.prototype.render() for f in functions.values() if f.file == fn.file}
+        result = translate_source(source, target, fn.file.name, signatures=signatures)
         status = next(s for s in result.functions if s.name == name)
         if not status.translated:
             assert status.reason and status.line, status
             continue
-        check = verify_function(source, result.assembly, name, fn.prototype.render(), "aarch64",
+        check = verify_function(source, result.assembly, name, fn.prototype.render(), target,
                                 VerifyOptions(sizes=parse_sizes(fn.sizes)))  # fmt: skip
         assert check.verdict is Verdict.VERIFIED, (name, check.detail, result.assembly)
         verified += 1
     assert verified >= len(SAMPLE) - 1
 
 
-def test_unsupported_instructions_are_refused_with_line() -> None:
+@pytest.mark.parametrize("target", ["aarch64", "riscv64"])
+def test_unsupported_instructions_are_refused_with_line(target: str) -> None:
     source = "\t.text\n\t.globl f\n\t.type f,@function\nf:\n\tvpaddd %ymm1, %ymm0, %ymm0\n\tret\n"
-    result = translate_source(source, "aarch64", "avx.s")
+    result = translate_source(source, target, "avx.s")
     (status,) = result.functions
     assert not status.translated
     assert "VPADDD" in status.reason.upper()

@@ -18,7 +18,7 @@ from retarget.transpile.symbolic.analysis import (
     is_flag,
 )
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
-from retarget.transpile.symbolic.lowering import Lowering, _signed
+from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering, _signed
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
        0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
@@ -52,10 +52,15 @@ class A64Function(Lowering):
             out += _store_at_sp("x30", self._frame_size() - 8)
         return out
 
+    def _restore(self) -> list[str]:
+        return [f"\tldr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]" for reg in self.saved]
+
     def _epilogue(self) -> list[str]:
-        out = [f"\tmov\tx0, {RETURN_REG}"]
-        for reg in sorted(self._used_saved):
-            out.append(f"\tldr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]")
+        return [f"\tmov\tx0, {RETURN_REG}", *self._unwind()]
+
+    def _unwind(self) -> list[str]:
+        """Restore what the prologue saved and drop the frame (returns and tail calls)."""
+        out = [RESTORE_MARK]
         if self.facts.calls:
             out += _load_at_sp("x30", self._frame_size() - 8)
         return out + _sp_adjust("add", self._frame_size())
@@ -472,7 +477,7 @@ class A64Function(Lowering):
         # A jump out of the function: a tail call with the x86 stack as at entry.
         if self.facts.rsp_delta[self._insn.address] != 0:
             raise Refusal(f"jump out of the function with a frame in {self._text()}", self._addr())
-        self.lines += self._epilogue()[1:]
+        self.lines += self._unwind()
         self.lines.append(f"\tb\t{self._callee(target.offset)}")
 
     def _op_cbranch(self, op: Op) -> None:

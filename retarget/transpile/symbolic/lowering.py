@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal
-from retarget.transpile.symbolic.lift import CONST, TMP, Insn, Op, Var
+from retarget.transpile.symbolic.lift import CONST, REG, TMP, Insn, Op, Var
+
+RESTORE_MARK = "\t# restore callee-saved registers"
+FUSED_TEMP = 0xF000_0000
+"""Offsets of temporaries the lowering introduces (pypcode's own are far below)."""
 
 
 def _signed(value: int, size: int) -> int:
@@ -36,6 +40,8 @@ class Lowering(ABC):
     naming: Naming
     references: dict[int, int]
     """Instruction address -> the address its relocated operand names."""
+    returns: str | None = None
+    """Return kind from the prototype: void, x64, s32/u32, s8/u8/s16/u16, f32, f64."""
     lines: list[str] = field(default_factory=list)
     frame: int = 0
     saved: list[str] = field(default_factory=list)
@@ -83,10 +89,17 @@ class Lowering(ABC):
                 body.append(f"{self.naming.label(ins.address)}:")
                 self._instruction(ins)
         self.saved = sorted(self._used_saved)
+        # Which callee-saved registers need restoring is known only now: fill in the returns.
+        restore = self._restore()
+        body = [line for b in body for line in (restore if b == RESTORE_MARK else [b])]
         head = [f"\t.globl\t{self.name}"] if exported else []
         head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
         head += self._prologue()
         return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
+
+    @abstractmethod
+    def _restore(self) -> list[str]:
+        """Reload the saved callee-saved registers (``self.saved``) at a return."""
 
     def _frame_size(self) -> int:
         """x86 frame below the entry RSP, its return-address slot, and room for every
@@ -101,6 +114,10 @@ class Lowering(ABC):
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
+        fused = _fuse_zero_extension(ops)
+        for new, old in zip(fused, ops, strict=True):
+            self._index[id(new)] = self._index[id(old)]
+        ops = fused
         if any(op.code == "RETURN" for op in ops):
             ops = [op for op in ops if op.out not in (RIP, RSP)]
         self._ops = ops
@@ -198,3 +215,26 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
             last.setdefault(op.out, index)
     # A temporary read by an earlier internal branch target stays allocated to the end.
     return last
+
+
+def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
+    """``EAX = f(...); RAX = zext(EAX)`` (every 32-bit x86 write) computes f into a temporary
+    and writes the whole register once, instead of merging 32 bits into it first."""
+    out = list(ops)
+    for i in range(len(out) - 1):
+        first, second = out[i], out[i + 1]
+        target = first.out
+        if (
+            target is not None
+            and target.space == REG
+            and target.size == 4
+            and target.offset < 0x100
+            and target.offset % 8 == 0
+            and second.code == "INT_ZEXT"
+            and second.ins == (target,)
+            and second.out == Var(REG, target.offset, 8)
+        ):
+            temp = Var(TMP, FUSED_TEMP + i, 4)
+            out[i] = Op(first.code, temp, first.ins, first.extra)
+            out[i + 1] = Op(second.code, second.out, (temp,), second.extra)
+    return out

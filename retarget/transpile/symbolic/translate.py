@@ -12,10 +12,13 @@ from retarget.errors import InputError, SourceError
 from retarget.isa import Isa, get_target
 from retarget.isa.elf import Section, Symbol
 from retarget.isa.toolchain import assemble
+from retarget.testgen.ctype import TypeKind
+from retarget.testgen.prototype import Prototype, parse_prototype
 from retarget.transpile.symbolic.aarch64 import A64Function
 from retarget.transpile.symbolic.analysis import Refusal, build_blocks
 from retarget.transpile.symbolic.lift import Insn, lift
 from retarget.transpile.symbolic.lowering import Naming
+from retarget.transpile.symbolic.riscv64 import RV64Function
 from retarget.transpile.symbolic.unit import X86Unit, load_unit
 
 PC_RELATIVE = {"R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_GOTPCREL", "R_X86_64_GOTPCRELX",
@@ -85,17 +88,22 @@ class _Context:
 
 
 def translate_source(
-    text: str, target: str, shown_name: str = "SOURCE.s", only: str | None = None
+    text: str,
+    target: str,
+    shown_name: str = "SOURCE.s",
+    only: str | None = None,
+    signatures: dict[str, str] | None = None,
 ) -> TranslationResult:
     """Translate every function of ``text`` (or only ``only``).
 
+    ``signatures`` (C prototypes by function name) make return values exact where the target
+    ABI extends them (RV64); without one the width is inferred from how rax is written.
     Raises InputError subclasses for bad input (unknown target, text that does not assemble,
     a missing function). Functions that cannot be translated are listed as refused with the
     reason and the source line; the output is checked to assemble for the target.
     """
     isa = get_target(target)
-    if isa.name != "aarch64":
-        raise InputError(f"the symbolic translator does not emit {isa.name} yet")
+    returns = {name: return_kind(parse_prototype(sig)) for name, sig in (signatures or {}).items()}
     unit = load_unit(text, shown_name)
     parents = {f.name for f in unit.functions}
     wanted = [unit.function(only)] if only else [
@@ -113,7 +121,7 @@ def translate_source(
                 statuses.append(refused[fn.name])
                 continue
             try:
-                lines = _translate_function(ctx, fn.name)
+                lines = _translate_function(ctx, fn.name, isa.name, returns.get(fn.name))
             except Refusal as refusal:
                 where = unit.line_of(refusal.address) if refusal.address is not None else None
                 status = FunctionStatus(name=fn.name, translated=False, reason=refusal.reason,
@@ -158,7 +166,9 @@ def _does_not_assemble(
     return None
 
 
-def _translate_function(ctx: _Context, name: str) -> list[str]:
+def _translate_function(
+    ctx: _Context, name: str, target: str, returns: str | None = None
+) -> list[str]:
     unit = ctx.unit
     fn = unit.function(name)
     parts = [fn, *(f for f in unit.functions if f.name == f"{name}.cold")]
@@ -176,8 +186,23 @@ def _translate_function(ctx: _Context, name: str) -> list[str]:
     facts = build_blocks(insns, ranges, table_targets)
     references = _operand_references(unit, insns)
     naming = Naming(ctx.label, ctx.symbol_for)
-    emitter = A64Function(fn.name, facts, naming, references)
+    backend = A64Function if target == "aarch64" else RV64Function
+    emitter = backend(fn.name, facts, naming, references, returns)
     return emitter.emit(fn.exported)
+
+
+def return_kind(proto: Prototype) -> str:
+    """How a return value of this C type sits in a register (see ``Lowering.returns``)."""
+    ctype = proto.returns
+    if ctype.kind is TypeKind.VOID:
+        return "void"
+    if ctype.kind is TypeKind.FLOAT:
+        return "f32" if ctype.bits == 32 else "f64"
+    if ctype.kind is TypeKind.POINTER or ctype.bits >= 64:
+        return "x64"
+    if ctype.kind is TypeKind.BOOL:
+        return "u8"
+    return f"{'s' if ctype.signed else 'u'}{ctype.bits}"
 
 
 def _undecoded(insns: list[Insn], end: int) -> bool:
