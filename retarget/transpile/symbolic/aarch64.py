@@ -45,6 +45,8 @@ class A64Function(Lowering):
     # --- driver ----------------------------------------------------------------------------
 
     def _prologue(self) -> list[str]:
+        if not self.frame_needed:
+            return []
         out = _sp_adjust("sub", self._frame_size())
         for reg in self.saved:
             out.append(f"\tstr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]")
@@ -53,17 +55,19 @@ class A64Function(Lowering):
         return out
 
     def _restore(self) -> list[str]:
-        return [f"\tldr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]" for reg in self.saved]
+        if not self.frame_needed:
+            return []
+        out = [f"\tldr\t{reg}, [sp, #{8 * SAVED_TEMPS.index(reg)}]" for reg in self.saved]
+        if self.facts.calls:
+            out += _load_at_sp("x30", self._frame_size() - 8)
+        return out + _sp_adjust("add", self._frame_size())
 
     def _epilogue(self) -> list[str]:
         return [f"\tmov\tx0, {RETURN_REG}", *self._unwind()]
 
     def _unwind(self) -> list[str]:
-        """Restore what the prologue saved and drop the frame (returns and tail calls)."""
-        out = [RESTORE_MARK]
-        if self.facts.calls:
-            out += _load_at_sp("x30", self._frame_size() - 8)
-        return out + _sp_adjust("add", self._frame_size())
+        """Restore what the prologue saved and drop the frame (filled in after the body)."""
+        return [RESTORE_MARK]
 
     # --- registers -------------------------------------------------------------------------
 
@@ -192,11 +196,40 @@ class A64Function(Lowering):
         assert op.out is not None
         if op.out == RSP:
             return
-        a = self.val(op.ins[0])
-        b = self.val(op.ins[1])
+        left, right = op.ins
+        if left.space == CONST and right.space != CONST and mnemonic in COMMUTATIVE:
+            left, right = right, left
+        a = self.val(left)
+        if right.space == CONST and self._symbolic(self._constant(right)) is None:
+            immediate = self._immediate(mnemonic, self._constant(right), right.size)
+            if immediate is not None:
+                dst = self._dst(op.out)
+                self.lines.append(f"\t{immediate[0]}\t{dst}, {a}, #{immediate[1]}")
+                self._commit(op.out, dst)
+                return
+        b = self.val(right)
         dst = self._dst(op.out)
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
         self._commit(op.out, dst)
+
+    @staticmethod
+    def _immediate(mnemonic: str, value: int, size: int) -> tuple[str, int] | None:
+        """(mnemonic, immediate) doing the same to the low ``size`` bytes, if one encodes."""
+        signed = _signed(value, size)
+        if mnemonic in ("add", "sub"):
+            if 0 <= signed < 4096:
+                return mnemonic, signed
+            if -4096 < signed < 0:
+                return ("sub" if mnemonic == "add" else "add"), -signed
+            return None
+        if mnemonic in ("and", "orr", "eor"):
+            for candidate in (value & MASK64, signed & MASK64):
+                if _logical_immediate(candidate):
+                    return mnemonic, candidate
+            return None
+        if mnemonic == "mul" and value and value & (value - 1) == 0:
+            return "lsl", value.bit_length() - 1
+        return None
 
     def _op_int_add(self, op: Op) -> None:
         self._binary(op, "add")
@@ -272,13 +305,31 @@ class A64Function(Lowering):
 
     def _compare(self, op: Op, cond: str, signed: bool) -> None:
         assert op.out is not None
-        size = op.ins[0].size
-        a = self._extend(self.val(op.ins[0]), size, signed)
-        b = self._extend(self.val(op.ins[1]), size, signed)
+        self._flags_for(op.ins[0], op.ins[1], signed)
         dst = self._dst(op.out)
-        self.lines.append(f"\tcmp\t{a}, {b}")
         self.lines.append(f"\tcset\t{dst}, {cond}")
         self._commit(op.out, dst)
+
+    def _flags_for(self, left: Var, right: Var, signed: bool) -> None:
+        """``cmp`` of two values at their width: 32 and 64-bit ones directly (w or x
+        registers), narrower ones extended; small constants as immediates."""
+        size = left.size
+        if size in (4, 8):
+            a = self.val(left)
+            if right.space == CONST and self._symbolic(self._constant(right)) is None:
+                value = _signed(self._constant(right), size)
+                if 0 <= value < 4096:
+                    self.lines.append(f"\tcmp\t{_width(a, size)}, #{value}")
+                    return
+                if -4096 < value < 0:
+                    self.lines.append(f"\tcmn\t{_width(a, size)}, #{-value}")
+                    return
+            b = self.val(right)
+            self.lines.append(f"\tcmp\t{_width(a, size)}, {_width(b, size)}")
+            return
+        a = self._extend(self.val(left), size, signed)
+        b = self._extend(self.val(right), size, signed)
+        self.lines.append(f"\tcmp\t{a}, {b}")
 
     def _op_int_equal(self, op: Op) -> None:
         self._compare(op, "eq", False)
@@ -346,6 +397,15 @@ class A64Function(Lowering):
         a = self.val(op.ins[0])
         if signed is not None:
             a = self._extend(a, size, signed)
+        if op.ins[1].space == CONST:
+            count = self._constant(op.ins[1])
+            dst = self._dst(op.out)
+            if count >= 64 and not signed:
+                self.lines.append(f"\tmov\t{dst}, xzr")
+            else:
+                self.lines.append(f"\t{mnemonic}\t{dst}, {a}, #{min(count, 63)}")
+            self._commit(op.out, dst)
+            return
         amount = self._extend(self.val(op.ins[1]), op.ins[1].size, False)
         dst = self._dst(op.out)
         limit = 64 if signed is not None else 8 * size
@@ -717,6 +777,33 @@ class A64Function(Lowering):
             )
         self.lines += self._epilogue()
         self.lines.append("\tret")
+
+
+COMMUTATIVE = {"add", "mul", "and", "orr", "eor"}
+
+
+def _width(reg: str, size: int) -> str:
+    """The w form of an x register for 32-bit operations."""
+    return "w" + reg[1:] if size == 4 and reg.startswith("x") else reg
+
+
+def _logical_immediate(value: int) -> bool:
+    """Whether AArch64 can encode ``value`` as a bitmask immediate: a rotated run of ones
+    repeated across the register in elements of 2, 4, ..., 64 bits."""
+    if value in (0, MASK64):
+        return False
+    size = 64
+    while size > 2:
+        half = size // 2
+        mask = (1 << half) - 1
+        if (value & mask) != ((value >> half) & mask):
+            break
+        size = half
+    element = value & ((1 << size) - 1)
+    # A rotated run of ones has exactly one 0->1 and one 1->0 transition, cyclically.
+    rotated = (element >> 1) | ((element & 1) << (size - 1))
+    transitions = bin(element ^ rotated).count("1")
+    return transitions == 2
 
 
 def _xmm_lane(v: Var) -> tuple[str, int] | None:

@@ -54,6 +54,7 @@ class Lowering(ABC):
     _index: dict[int, int] = field(default_factory=dict)
     _current: Op | None = None
     _last_use: dict[Var, int] = field(default_factory=dict)
+    _rsp_used: bool = False
 
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = ()
     """Scratch registers a call may clobber (temporaries never live across a call)."""
@@ -99,7 +100,12 @@ class Lowering(ABC):
 
     @abstractmethod
     def _restore(self) -> list[str]:
-        """Reload the saved callee-saved registers (``self.saved``) at a return."""
+        """At a return or tail call: reload what the prologue saved and drop the frame."""
+
+    @property
+    def frame_needed(self) -> bool:
+        """A leaf function that never touches the stack and spills nothing needs no frame."""
+        return self._rsp_used or self.facts.calls or bool(self._used_saved)
 
     def _frame_size(self) -> int:
         """x86 frame below the entry RSP, its return-address slot, and room for every
@@ -163,6 +169,7 @@ class Lowering(ABC):
     def _rsp_offset(self) -> int:
         """sp-relative offset of RSP's value before the op being emitted."""
         assert self._insn is not None
+        self._rsp_used = True
         key = (self._insn.address, self._index[id(self._current)])
         return self._frame_size() - 8 + self.facts.op_delta[key]
 

@@ -70,6 +70,8 @@ class RV64Function(Lowering):
         return (8 - self.facts.lowest + 8 * len(SAVE_SLOTS) + 15) & ~15
 
     def _prologue(self) -> list[str]:
+        if not self.frame_needed:
+            return []
         out = self._sp_adjust(-self._frame_size())
         for reg in self.saved:
             out.append(f"\tsd\t{reg}, {8 * SAVE_SLOTS.index(reg)}(sp)")
@@ -81,14 +83,16 @@ class RV64Function(Lowering):
         return [*self._return_value(), *self._unwind()]
 
     def _unwind(self) -> list[str]:
-        """Restore what the prologue saved and drop the frame (returns and tail calls)."""
-        out = [RESTORE_MARK]
+        """Restore what the prologue saved and drop the frame (filled in after the body)."""
+        return [RESTORE_MARK]
+
+    def _restore(self) -> list[str]:
+        if not self.frame_needed:
+            return []
+        out = [f"\tld\t{reg}, {8 * SAVE_SLOTS.index(reg)}(sp)" for reg in self.saved]
         if self.facts.calls:
             out += self._at_sp("ld", "ra", self._frame_size() - 8)
         return out + self._sp_adjust(self._frame_size())
-
-    def _restore(self) -> list[str]:
-        return [f"\tld\t{reg}, {8 * SAVE_SLOTS.index(reg)}(sp)" for reg in self.saved]
 
     def _return_value(self) -> list[str]:
         """rax to a0 as the LP64D ABI wants it: 32-bit values sign-extended, narrower ones
