@@ -769,6 +769,33 @@ class A64Function(Lowering):
         self.lines.append(f"\tcsel\t{dst}, {dst}, {limit}, mi")
         self._commit(op.out, dst)
 
+    def _compare_branch(
+        self, condition: str, left: Var, right: Var, is_test: bool, label: str
+    ) -> None:
+        if not is_test:
+            self._flags_for(left, right, condition in SIGNED_CONDITIONS)
+            self.lines.append(f"\tb.{condition}\t{label}")
+            return
+        # x86 TEST clears CF and OF; tst clears C and V: signed conditions carry over, the
+        # unsigned ones are read with CF = 0.
+        condition = TEST_UNSIGNED.get(condition, condition)
+        if condition == "never":
+            return
+        if condition == "always":
+            self.lines.append(f"\tb\t{label}")
+            return
+        size = left.size
+        a = self.val(left)
+        b = a if right == left else self.val(right)
+        if size in (4, 8):
+            self.lines.append(f"\ttst\t{_width(a, size)}, {_width(b, size)}")
+        else:
+            both = self._temp()
+            self.lines.append(f"\tand\t{both}, {a}, {b}")
+            self.lines.append(f"\tsbfx\t{both}, {both}, #0, #{8 * size}")
+            self.lines.append(f"\tcmp\t{both}, #0")
+        self.lines.append(f"\tb.{condition}\t{label}")
+
     def _op_return(self, op: Op) -> None:
         assert self._insn is not None
         if self.facts.rsp_delta[self._insn.address] != 0:
@@ -780,6 +807,8 @@ class A64Function(Lowering):
 
 
 COMMUTATIVE = {"add", "mul", "and", "orr", "eor"}
+SIGNED_CONDITIONS = {"lt", "ge", "gt", "le"}
+TEST_UNSIGNED = {"lo": "never", "hs": "always", "hi": "ne", "ls": "eq"}
 
 
 def _width(reg: str, size: int) -> str:

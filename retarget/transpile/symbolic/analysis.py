@@ -56,6 +56,8 @@ class FunctionFacts:
     """(instruction address, op index) of ops whose result is never read."""
     calls: bool
     indirect_targets: list[int]
+    flags_out: dict[int, frozenset[Var]] = field(default_factory=dict)
+    """Block start -> flags some successor reads before writing."""
 
 
 def branch_target(op: Op) -> int | None:
@@ -208,6 +210,7 @@ def _liveness(facts: FunctionFacts) -> None:
         live = set()
         for succ in block.succs:
             live |= live_in[succ]
+        facts.flags_out[addr] = frozenset(live)
         _block_live(block, live, facts.dead)
 
 

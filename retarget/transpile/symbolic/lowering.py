@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal
-from retarget.transpile.symbolic.lift import CONST, REG, TMP, Insn, Op, Var
+from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var
 
 RESTORE_MARK = "\t# restore callee-saved registers"
 FUSED_TEMP = 0xF000_0000
@@ -86,9 +86,13 @@ class Lowering(ABC):
         body: list[str] = []
         self.lines = body
         for addr in self.facts.order:
-            for ins in self.facts.blocks[addr].insns:
+            insns = self.facts.blocks[addr].insns
+            fuse = len(insns) >= 2 and self._fusable(insns[-2], insns[-1], addr)
+            for ins in insns[:-2] if fuse else insns:
                 body.append(f"{self.naming.label(ins.address)}:")
                 self._instruction(ins)
+            if fuse:
+                self._compare_and_branch(insns[-2], insns[-1])
         self.saved = sorted(self._used_saved)
         # Which callee-saved registers need restoring is known only now: fill in the returns.
         restore = self._restore()
@@ -112,11 +116,59 @@ class Lowering(ABC):
         callee-saved temporary at the bottom."""
         return (8 - self.facts.lowest + 8 * len(self.SAVED_TEMPS) + 15) & ~15
 
-    def _instruction(self, ins: Insn) -> None:
+    # --- cmp/test + jcc as one compare-and-branch --------------------------------------------
+    def _fusable(self, first: Insn, jump: Insn, block: int) -> bool:
+        """``cmp``/``test`` then a conditional jump that reads only their flags, with no flag
+        read after the block: the pair becomes one compare and one conditional branch."""
+        head = first.text.split()[0] if first.text else ""
+        condition = jump.text.split()[0] if jump.text else ""
+        if head not in ("CMP", "TEST") or condition not in JCC or self.facts.flags_out[block]:
+            return False
+        branch = [op for op in jump.ops if op.code == "CBRANCH"]
+        return (
+            len(branch) == 1
+            and branch[0].ins[0].space == RAM
+            and branch[0].ins[0].offset in self.facts.blocks
+            and _operands(first) is not None
+        )
+
+    def _compare_and_branch(self, first: Insn, jump: Insn) -> None:
+        operands = _operands(first)
+        assert operands is not None
+        left, right = operands
+        self.lines.append(f"{self.naming.label(first.address)}:")
+        self._begin(first)
+        needed = _slice(first.ops, {left, right})
+        self._ops = needed
+        self._last_use = {v: len(needed) for v in (left, right) if v.space == TMP}
+        for op in needed:
+            self._scratch = []
+            self._current = op
+            self._op(op, 0)
+            bound = set(self._temps.values())
+            self._free[:0] = [r for r in self._scratch if r not in bound]
+        self._scratch = []
+        self.lines.append(f"{self.naming.label(jump.address)}:")
+        target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
+        condition = JCC[jump.text.split()[0]]
+        is_test = first.text.startswith("TEST")
+        self._compare_branch(condition, left, right, is_test, self.naming.label(target))
+
+    @abstractmethod
+    def _compare_branch(
+        self, condition: str, left: Var, right: Var, is_test: bool, label: str
+    ) -> None:
+        """Branch to ``label`` when ``left`` ``condition`` ``right`` holds (for ``is_test``:
+        when ``left & right`` compared with 0 does)."""
+
+    def _begin(self, ins: Insn) -> None:
         self._insn = ins
         self._temps = {}
         self._free = list(self.CALLER_TEMPS) + list(self.SAVED_TEMPS)
         self._index = {id(op): i for i, op in enumerate(ins.ops)}
+
+    def _instruction(self, ins: Insn) -> None:
+        self._begin(ins)
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
@@ -245,3 +297,32 @@ def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
             out[i] = Op(first.code, temp, first.ins, first.extra)
             out[i + 1] = Op(second.code, second.out, (temp,), second.extra)
     return out
+
+
+JCC = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JL": "lt", "JNGE": "lt",
+       "JGE": "ge", "JNL": "ge", "JG": "gt", "JNLE": "gt", "JLE": "le", "JNG": "le",
+       "JB": "lo", "JC": "lo", "JNAE": "lo", "JAE": "hs", "JNB": "hs", "JNC": "hs",
+       "JA": "hi", "JNBE": "hi", "JBE": "ls", "JNA": "ls"}  # fmt: skip
+"""x86 conditional jumps (as pypcode spells them) -> the comparison they test after cmp."""
+
+
+def _operands(ins: Insn) -> tuple[Var, Var] | None:
+    """The two values a ``cmp`` subtracts or a ``test`` ands."""
+    code = "INT_SUB" if ins.text.startswith("CMP") else "INT_AND"
+    ops = [op for op in ins.ops if op.code == code]
+    if len(ops) != 1 or any(v.size > 8 for v in ops[0].ins):
+        return None
+    left, right = ops[0].ins
+    return left, right
+
+
+def _slice(ops: tuple[Op, ...], wanted: set[Var]) -> list[Op]:
+    """The ops that compute ``wanted`` temporaries (in order); registers are read directly."""
+    needed: list[Op] = []
+    want = {v for v in wanted if v.space == TMP}
+    for op in reversed(ops):
+        if op.out is not None and op.out in want:
+            needed.append(op)
+            want.discard(op.out)
+            want |= {v for v in op.ins if v.space == TMP}
+    return list(reversed(needed))

@@ -30,6 +30,8 @@ FP_SCRATCH = ("ft10", "ft11")
 FS_OFFSET = register("FS_OFFSET")
 RETURN_REG = "a6"
 SAVE_SLOTS = (*SAVED_TEMPS, *FLAG_SAVED)
+INVERSE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
+           "lo": "hs", "hs": "lo", "hi": "ls", "ls": "hi"}  # fmt: skip
 
 
 def _xmm(v: Var) -> tuple[str, int] | None:
@@ -627,6 +629,38 @@ class RV64Function(Lowering):
             raise Refusal(f"conditional jump out of the function in {self._text()}", self._addr())
         # Inverted short branch around a jump: no range limit on the target.
         self.lines += [f"\tbeqz\t{cond}, 1f", f"\tj\t{label}", "1:"]
+
+    def _compare_branch(
+        self, condition: str, left: Var, right: Var, is_test: bool, label: str
+    ) -> None:
+        signed = condition in ("lt", "ge", "gt", "le")
+        size = left.size
+        if is_test:
+            condition = {"lo": "never", "hs": "always", "hi": "ne", "ls": "eq"}.get(
+                condition, condition
+            )
+            if condition == "never":
+                return
+            if condition == "always":
+                self.lines.append(f"\tj\t{label}")
+                return
+            a = self.val(left)
+            if right != left:
+                both = self._temp()
+                self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
+                a = both
+            x, y = self._extend(a, size, True), "zero"
+        else:
+            x = self._extend(self.val(left), size, signed or size == 4)
+            y = self._extend(self.val(right), size, signed or size == 4)
+        mnemonic, first, second = {
+            "eq": ("beq", x, y), "ne": ("bne", x, y), "lt": ("blt", x, y),
+            "ge": ("bge", x, y), "gt": ("blt", y, x), "le": ("bge", y, x),
+            "lo": ("bltu", x, y), "hs": ("bgeu", x, y), "hi": ("bltu", y, x),
+            "ls": ("bgeu", y, x),
+        }[INVERSE[condition]]  # fmt: skip
+        # The inverse condition skips a jump: no range limit on the target.
+        self.lines += [f"\t{mnemonic}\t{first}, {second}, 1f", f"\tj\t{label}", "1:"]
 
     def _op_branchind(self, op: Op) -> None:
         if not self.facts.indirect_targets:
