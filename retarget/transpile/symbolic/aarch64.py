@@ -197,6 +197,11 @@ class A64Function(Lowering):
         if op.out == RSP:
             return
         left, right = op.ins
+        if left == right and mnemonic in ("eor", "sub"):  # xor %eax, %eax
+            dst = self._dst(op.out)
+            self.lines.append(f"\tmov\t{dst}, xzr")
+            self._commit(op.out, dst)
+            return
         if left.space == CONST and right.space != CONST and mnemonic in COMMUTATIVE:
             left, right = right, left
         a = self.val(left)
@@ -495,8 +500,15 @@ class A64Function(Lowering):
         size = op.out.size
         if size > 8:
             raise Refusal(f"unsupported: {8 * size}-bit load in {self._text()}", self._addr())
-        mnemonic, reg = {1: ("ldrb", "w"), 2: ("ldrh", "w"), 4: ("ldr", "w"), 8: ("ldr", "x")}[size]
-        self.lines.append(f"\t{mnemonic}\t{reg}{dst[1:]}, {address}")
+        if op.extra.startswith("sext"):  # a load fused with its sign extension
+            loaded = int(op.extra[4:])
+            mnemonic = {1: "ldrsb", 2: "ldrsh", 4: "ldrsw"}[loaded]
+            self.lines.append(f"\t{mnemonic}\t{dst}, {address}")
+        else:  # plain, or fused with a zero extension (narrow loads zero-extend)
+            loaded = int(op.extra[4:]) if op.extra.startswith("zext") else size
+            mnemonic, reg = {1: ("ldrb", "w"), 2: ("ldrh", "w"), 4: ("ldr", "w"),
+                             8: ("ldr", "x")}[loaded]  # fmt: skip
+            self.lines.append(f"\t{mnemonic}\t{reg}{dst[1:]}, {address}")
         self._commit(op.out, dst)
 
     def _op_store(self, op: Op) -> None:

@@ -55,6 +55,8 @@ class Lowering(ABC):
     _current: Op | None = None
     _last_use: dict[Var, int] = field(default_factory=dict)
     _rsp_used: bool = False
+    _aliases: set[Var] = field(default_factory=set)
+    _free_snapshot: list[str] = field(default_factory=list)
 
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = ()
     """Scratch registers a call may clobber (temporaries never live across a call)."""
@@ -164,6 +166,7 @@ class Lowering(ABC):
     def _begin(self, ins: Insn) -> None:
         self._insn = ins
         self._temps = {}
+        self._aliases = set()
         self._free = list(self.CALLER_TEMPS) + list(self.SAVED_TEMPS)
         self._index = {id(op): i for i, op in enumerate(ins.ops)}
 
@@ -172,7 +175,7 @@ class Lowering(ABC):
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
-        fused = _fuse_zero_extension(ops)
+        fused = _fuse_zero_extension(_fuse_load_extension(ops))
         for new, old in zip(fused, ops, strict=True):
             self._index[id(new)] = self._index[id(old)]
         ops = fused
@@ -213,7 +216,35 @@ class Lowering(ABC):
     def _release(self, index: int) -> None:
         for var, last in list(self._last_use.items()):
             if last == index and var in self._temps:
-                self._free.insert(0, self._temps.pop(var))
+                reg = self._temps.pop(var)
+                if var not in self._aliases:
+                    self._free.insert(0, reg)
+
+    def _alias(self, op: Op, index: int) -> bool:
+        """``tmp = COPY reg`` costs nothing when reg keeps its value while tmp is live: tmp
+        simply names reg's register."""
+        assert op.out is not None
+        source = op.ins[0]
+        if source.space != REG or op.out.space != TMP:
+            return False
+        end = self._last_use.get(op.out, index)
+        for later in self._ops[index + 1 : end + 1]:
+            target = later.out
+            if (
+                target is not None
+                and target.space == REG
+                and (target.offset // 8 == source.offset // 8)
+            ):
+                return False
+        before = list(self._scratch)
+        reg = self.val(source)
+        if self._scratch != before:
+            self._scratch = before  # val needed a scratch register (a shifted part): undo
+            self._free[:0] = [r for r in self._free_snapshot if r not in self._free]
+            return False
+        self._temps[op.out] = reg
+        self._aliases.add(op.out)
+        return True
 
     def _addr(self) -> int | None:
         return None if self._insn is None else self._insn.address
@@ -244,11 +275,19 @@ class Lowering(ABC):
                if v.space != CONST or op.code not in ("LOAD", "STORE")):  # fmt: skip
             self._wide(op)
             return
+        if op.code == "COPY" and op.out is not None and op.out.space == TMP:
+            self._free_snapshot = list(self._free)
+            if self._alias(op, index):
+                return
         handler = getattr(self, f"_op_{op.code.lower()}", None)
         if handler is None:
             name = op.extra.strip(" ()") or op.code
             raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
         handler(op)
+
+    def _op_nop(self, op: Op) -> None:
+        """A position kept by a fusion: nothing to emit."""
+        return None
 
     def _op_index(self, op: Op) -> int:
         return next(i for i, o in enumerate(self._ops) if o is op)
@@ -274,6 +313,30 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
             last.setdefault(op.out, index)
     # A temporary read by an earlier internal branch target stays allocated to the end.
     return last
+
+
+def _fuse_load_extension(ops: list[Op]) -> list[Op]:
+    """``t = LOAD a; x = SEXT/ZEXT t`` (t used nowhere else) is one extending load, marked
+    ``extra = "sext<size>"`` or ``"zext<size>"``."""
+    out = list(ops)
+    for i in range(len(out) - 1):
+        load, ext = out[i], out[i + 1]
+        temp = load.out
+        if (
+            load.code == "LOAD"
+            and temp is not None
+            and temp.space == TMP
+            and temp.size < 8
+            and ext.code in ("INT_SEXT", "INT_ZEXT")
+            and ext.ins == (temp,)
+            and ext.out is not None
+            and ext.out.size <= 8
+            and sum(temp in op.ins for op in out) == 1
+        ):
+            kind = "sext" if ext.code == "INT_SEXT" else "zext"
+            out[i] = Op("NOP", None, ())  # keeps positions (internal branch offsets)
+            out[i + 1] = Op("LOAD", ext.out, load.ins, f"{kind}{temp.size}")
+    return out
 
 
 def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
@@ -309,8 +372,9 @@ JCC = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JL": "lt", "JNGE": "lt
 def _operands(ins: Insn) -> tuple[Var, Var] | None:
     """The two values a ``cmp`` subtracts or a ``test`` ands."""
     code = "INT_SUB" if ins.text.startswith("CMP") else "INT_AND"
+    # The first such op is the instruction's own; later ones compute the parity flag.
     ops = [op for op in ins.ops if op.code == code]
-    if len(ops) != 1 or any(v.size > 8 for v in ops[0].ins):
+    if not ops or any(v.size > 8 for v in ops[0].ins):
         return None
     left, right = ops[0].ins
     return left, right

@@ -295,11 +295,46 @@ class RV64Function(Lowering):
         assert op.out is not None
         if op.out == RSP:
             return
+        if op.ins[0] == op.ins[1] and mnemonic in ("xor", "sub"):  # xor %eax, %eax
+            dst = self._dst(op.out)
+            self.lines.append(f"\tli\t{dst}, 0")
+            self._commit(op.out, dst)
+            return
+        immediate = self._immediate(op, mnemonic)
+        if immediate is not None:
+            return
         a = self.val(op.ins[0])
         b = self.val(op.ins[1])
         dst = self._dst(op.out)
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
         self._commit(op.out, dst)
+
+    def _immediate(self, op: Op, mnemonic: str) -> bool | None:
+        """addi/andi/ori/xori (and sub as addi, mul by 2^k as slli) for a 12-bit constant."""
+        assert op.out is not None
+        left, right = op.ins
+        if (
+            left.space == CONST
+            and right.space != CONST
+            and mnemonic in ("add", "and", "or", "xor", "mul")
+        ):
+            left, right = right, left
+        if right.space != CONST or self._symbolic(self._constant(right)) is not None:
+            return None
+        value = _signed(self._constant(right), right.size)
+        if mnemonic == "sub":
+            mnemonic, value = "add", -value
+        if mnemonic == "mul" and value > 0 and value & (value - 1) == 0:
+            text = f"slli\t{{dst}}, {{a}}, {value.bit_length() - 1}"
+        elif mnemonic in ("add", "and", "or", "xor") and -2048 <= value < 2048:
+            text = f"{mnemonic}i\t{{dst}}, {{a}}, {value}"
+        else:
+            return None
+        a = self.val(left)
+        dst = self._dst(op.out)
+        self.lines.append("\t" + text.format(dst=dst, a=a))
+        self._commit(op.out, dst)
+        return True
 
     def _op_int_add(self, op: Op) -> None:
         self._binary(op, "add")
@@ -575,7 +610,13 @@ class RV64Function(Lowering):
             return
         address = self._address(op.ins[1])
         dst = self._dst(op.out)
-        self.lines.append(f"\t{_load(size)}\t{dst}, {address}")
+        if op.extra.startswith("sext"):  # a load fused with its sign extension
+            mnemonic = {1: "lb", 2: "lh", 4: "lw"}[int(op.extra[4:])]
+        elif op.extra.startswith("zext"):
+            mnemonic = _load(int(op.extra[4:]))
+        else:
+            mnemonic = _load(size)
+        self.lines.append(f"\t{mnemonic}\t{dst}, {address}")
         self._commit(op.out, dst)
 
     def _op_store(self, op: Op) -> None:
