@@ -71,6 +71,9 @@ class A64Function(Lowering):
 
     # --- registers -------------------------------------------------------------------------
 
+    def _clear_upper32(self, reg: str) -> None:
+        self.lines.append(f"\tmov\t{_width(reg, 4)}, {_width(reg, 4)}")
+
     def _add_imm(self, dst: str, src: str, value: int) -> None:
         if 0 <= value < 4096:
             self.lines.append(f"\tadd\t{dst}, {src}, #{value}")
@@ -185,7 +188,11 @@ class A64Function(Lowering):
         dst = self._dst(op.out)
         src = op.ins[0]
         if src.space == CONST:
-            self._const(dst, self._constant(src))
+            self._const(dst, self._constant(src) & (0xFFFFFFFF if op.extra == "w32" else MASK64))
+            self._zero_extended = op.extra == "w32"
+        elif op.extra == "w32":
+            self.lines.append(f"\tmov\t{_width(dst, 4)}, {_width(self.val(src), 4)}")
+            self._zero_extended = True
         else:
             reg = self.val(src)
             if reg != dst:
@@ -197,9 +204,11 @@ class A64Function(Lowering):
         if op.out == RSP:
             return
         left, right = op.ins
+        w = (lambda r: _width(r, 4)) if op.extra == "w32" else (lambda r: r)
+        self._zero_extended = op.extra == "w32"
         if left == right and mnemonic in ("eor", "sub"):  # xor %eax, %eax
             dst = self._dst(op.out)
-            self.lines.append(f"\tmov\t{dst}, xzr")
+            self.lines.append(f"\tmov\t{w(dst)}, {w('xzr')}")
             self._commit(op.out, dst)
             return
         if left.space == CONST and right.space != CONST and mnemonic in COMMUTATIVE:
@@ -207,14 +216,23 @@ class A64Function(Lowering):
         a = self.val(left)
         if right.space == CONST and self._symbolic(self._constant(right)) is None:
             immediate = self._immediate(mnemonic, self._constant(right), right.size)
-            if immediate is not None:
+            if immediate is not None and (op.extra != "w32" or immediate[1] < 1 << 32):
                 dst = self._dst(op.out)
-                self.lines.append(f"\t{immediate[0]}\t{dst}, {a}, #{immediate[1]}")
+                if op.extra == "w32" and immediate[0] in ("and", "orr", "eor"):
+                    self._zero_extended = _logical_immediate32(immediate[1] & 0xFFFFFFFF)
+                    if not self._zero_extended:
+                        self.lines.append(f"\t{immediate[0]}\t{dst}, {a}, #{immediate[1]}")
+                        self._commit(op.out, dst)
+                        return
+                    value = immediate[1] & 0xFFFFFFFF
+                    self.lines.append(f"\t{immediate[0]}\t{w(dst)}, {w(a)}, #{value}")
+                else:
+                    self.lines.append(f"\t{immediate[0]}\t{w(dst)}, {w(a)}, #{immediate[1]}")
                 self._commit(op.out, dst)
                 return
         b = self.val(right)
         dst = self._dst(op.out)
-        self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
+        self.lines.append(f"\t{mnemonic}\t{w(dst)}, {w(a)}, {w(b)}")
         self._commit(op.out, dst)
 
     @staticmethod
@@ -821,6 +839,12 @@ class A64Function(Lowering):
 COMMUTATIVE = {"add", "mul", "and", "orr", "eor"}
 SIGNED_CONDITIONS = {"lt", "ge", "gt", "le"}
 TEST_UNSIGNED = {"lo": "never", "hs": "always", "hi": "ne", "ls": "eq"}
+
+
+def _logical_immediate32(value: int) -> bool:
+    """A bitmask immediate for a 32-bit (w register) instruction: the 32-bit pattern repeated
+    must encode as a 64-bit one."""
+    return _logical_immediate(value | (value << 32))
 
 
 def _width(reg: str, size: int) -> str:

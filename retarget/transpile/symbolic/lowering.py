@@ -55,6 +55,8 @@ class Lowering(ABC):
     _current: Op | None = None
     _last_use: dict[Var, int] = field(default_factory=dict)
     _rsp_used: bool = False
+    _zero_extended: bool = False
+    """Set by a handler whose 32-bit instruction already cleared the upper half."""
     _aliases: set[Var] = field(default_factory=set)
     _free_snapshot: list[str] = field(default_factory=list)
 
@@ -283,7 +285,19 @@ class Lowering(ABC):
         if handler is None:
             name = op.extra.strip(" ()") or op.code
             raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
+        self._zero_extended = False
         handler(op)
+        if op.extra == "w32" and not self._zero_extended:
+            assert op.out is not None
+            self._clear_upper32(self._dst(op.out))
+
+    @abstractmethod
+    def _dst(self, v: Var) -> str:
+        """The register a result for ``v`` is computed into."""
+
+    @abstractmethod
+    def _clear_upper32(self, reg: str) -> None:
+        """Zero bits 32-63 of ``reg`` (x86 32-bit writes clear them)."""
 
     def _op_nop(self, op: Op) -> None:
         """A position kept by a fusion: nothing to emit."""
@@ -356,10 +370,22 @@ def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
             and second.ins == (target,)
             and second.out == Var(REG, target.offset, 8)
         ):
+            if first.code in W32_SAFE and not first.extra:
+                # Computed straight into the full register, then its upper half cleared (or
+                # by a 32-bit instruction that clears it anyway: see ``Lowering._op``).
+                out[i] = Op(first.code, second.out, first.ins, "w32")
+                out[i + 1] = Op("NOP", None, ())
+                continue
             temp = Var(TMP, FUSED_TEMP + i, 4)
             out[i] = Op(first.code, temp, first.ins, first.extra)
             out[i + 1] = Op(second.code, second.out, (temp,), second.extra)
     return out
+
+
+W32_SAFE = {"COPY", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR",
+            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_ZEXT", "INT_SEXT"}  # fmt: skip
+"""Ops whose handlers size their work by the inputs, so a 32-bit result may be computed into
+a 64-bit destination: the low 32 bits come out right."""
 
 
 JCC = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JL": "lt", "JNGE": "lt",

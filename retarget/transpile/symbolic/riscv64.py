@@ -202,6 +202,10 @@ class RV64Function(Lowering):
             return reg
         raise Refusal(f"unsupported register {v} in {self._text()}", self._addr())
 
+    def _clear_upper32(self, reg: str) -> None:
+        self.lines.append(f"\tslli\t{reg}, {reg}, 32")
+        self.lines.append(f"\tsrli\t{reg}, {reg}, 32")
+
     def _add_imm(self, dst: str, src: str, value: int) -> None:
         if -2048 <= value < 2048:
             self.lines.append(f"\taddi\t{dst}, {src}, {value}")
@@ -284,7 +288,11 @@ class RV64Function(Lowering):
         dst = self._dst(op.out)
         src = op.ins[0]
         if src.space == CONST:
-            self._const(dst, self._constant(src))
+            value = self._constant(src)
+            if op.extra == "w32" and self._symbolic(value) is None:
+                value &= 0xFFFFFFFF
+                self._zero_extended = True
+            self._const(dst, value)
         else:
             reg = self.val(src)
             if reg != dst:
