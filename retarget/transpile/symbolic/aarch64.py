@@ -513,9 +513,10 @@ class A64Function(Lowering):
 
     def _op_load(self, op: Op) -> None:
         assert op.out is not None
-        address = self._address(op.ins[1])
-        dst = self._dst(op.out)
         size = op.out.size
+        loaded = int(op.extra[4:]) if op.extra[:4] in ("sext", "zext") else size
+        address = self._address(op.ins[1], op.disp, loaded)
+        dst = self._dst(op.out)
         if size > 8:
             raise Refusal(f"unsupported: {8 * size}-bit load in {self._text()}", self._addr())
         if op.extra.startswith("sext"):  # a load fused with its sign extension
@@ -530,7 +531,7 @@ class A64Function(Lowering):
         self._commit(op.out, dst)
 
     def _op_store(self, op: Op) -> None:
-        address = self._address(op.ins[1])
+        address = self._address(op.ins[1], op.disp, op.ins[2].size)
         value = op.ins[2]
         size = value.size
         if size > 8:
@@ -540,14 +541,17 @@ class A64Function(Lowering):
         reg = ("w" if size < 8 else "x") + src[1:]
         self.lines.append(f"\t{mnemonic}\t{reg}, {address}")
 
-    def _address(self, v: Var) -> str:
-        """A memory operand for address ``v`` (stack addresses fold into sp offsets)."""
+    def _address(self, v: Var, disp: int = 0, size: int = 8) -> str:
+        """A memory operand for address ``v + disp`` (stack addresses fold into sp)."""
         if v == RSP:
-            return f"[sp, #{self._rsp_offset()}]" if self._rsp_offset() < 4096 else self._slow(v)
-        return f"[{self.val(v)}]"
-
-    def _slow(self, v: Var) -> str:
-        return f"[{self.val(v)}]"
+            base, offset = "sp", self._rsp_offset() + disp
+        else:
+            base, offset = self.val(v), disp
+        if -256 <= offset < 256 or (0 <= offset < 4096 * size and offset % size == 0):
+            return f"[{base}, #{offset}]" if offset else f"[{base}]"
+        reg = self._temp()
+        self._add_imm(reg, base, offset)
+        return f"[{reg}]"
 
     def _branch_target(self, v: Var) -> str:
         if v.space != RAM:
@@ -630,7 +634,8 @@ class A64Function(Lowering):
         out = op.out
         code = op.code
         if code == "STORE":
-            self.lines.append(f"\tstr\tq{self._vval(op.ins[2])[1:]}, {self._address(op.ins[1])}")
+            address = self._address(op.ins[1], op.disp, 16)
+            self.lines.append(f"\tstr\tq{self._vval(op.ins[2])[1:]}, {address}")
             return
         if out is None or out.size != 16:
             if code == "SUBPIECE" and out is not None and op.ins[0].size == 16:
@@ -646,7 +651,7 @@ class A64Function(Lowering):
                 return
             raise Refusal(f"unsupported: 128-bit {code} in {self._text()}", self._addr())
         if code == "LOAD":
-            address = self._address(op.ins[1])
+            address = self._address(op.ins[1], op.disp, 16)
             dst = self._vdst(out)
             self.lines.append(f"\tldr\tq{dst[1:]}, {address}")
             return

@@ -32,7 +32,9 @@ class Op:
     out: Var | None
     ins: tuple[Var, ...]
     extra: str = ""
-    """For CALLOTHER: the user-defined operation's name."""
+    """For CALLOTHER: the user-defined operation's name; lowering marks fused ops here."""
+    disp: int = 0
+    """For LOAD/STORE after lowering folded an address addition: added to the address."""
 
     def __str__(self) -> str:
         head = f"{self.out} = " if self.out else ""

@@ -177,7 +177,7 @@ class Lowering(ABC):
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
-        fused = _fuse_zero_extension(_fuse_load_extension(ops))
+        fused = _fold_displacements(_fuse_zero_extension(_fuse_load_extension(ops)))
         for new, old in zip(fused, ops, strict=True):
             self._index[id(new)] = self._index[id(old)]
         ops = fused
@@ -329,6 +329,39 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
     return last
 
 
+def _fold_displacements(ops: list[Op]) -> list[Op]:
+    """``t = a + c; LOAD/STORE [t]`` (t used nowhere else, a unchanged in between) addresses
+    memory as ``[a + c]``: the addition disappears into the instruction's offset."""
+    out = list(ops)
+    for i, op in enumerate(out):
+        if op.code not in ("INT_ADD", "INT_SUB") or op.out is None or op.out.space != TMP:
+            continue
+        base, const = op.ins
+        if const.space != CONST or base.space == CONST or op.out.size != 8:
+            continue
+        value = _signed(const.offset, 8)
+        disp = value if op.code == "INT_ADD" else -value
+        users = [j for j, later in enumerate(out) if op.out in later.ins]
+        if len(users) != 1:
+            continue
+        j = users[0]
+        user = out[j]
+        if user.code not in ("LOAD", "STORE") or user.ins[1] != op.out or user.disp:
+            continue
+        if any(
+            later.out is not None
+            and later.out.space == base.space
+            and later.out.offset < base.offset + base.size
+            and base.offset < later.out.offset + later.out.size
+            for later in out[i + 1 : j]
+        ):
+            continue
+        ins = (user.ins[0], base, *user.ins[2:])
+        out[j] = Op(user.code, user.out, ins, user.extra, disp)
+        out[i] = Op("NOP", None, ())
+    return out
+
+
 def _fuse_load_extension(ops: list[Op]) -> list[Op]:
     """``t = LOAD a; x = SEXT/ZEXT t`` (t used nowhere else) is one extending load, marked
     ``extra = "sext<size>"`` or ``"zext<size>"``."""
@@ -349,7 +382,7 @@ def _fuse_load_extension(ops: list[Op]) -> list[Op]:
         ):
             kind = "sext" if ext.code == "INT_SEXT" else "zext"
             out[i] = Op("NOP", None, ())  # keeps positions (internal branch offsets)
-            out[i + 1] = Op("LOAD", ext.out, load.ins, f"{kind}{temp.size}")
+            out[i + 1] = Op("LOAD", ext.out, load.ins, f"{kind}{temp.size}", load.disp)
     return out
 
 

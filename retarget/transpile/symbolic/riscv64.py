@@ -616,7 +616,7 @@ class RV64Function(Lowering):
         if size > 8:
             self._wide(op)
             return
-        address = self._address(op.ins[1])
+        address = self._address(op.ins[1], op.disp)
         dst = self._dst(op.out)
         if op.extra.startswith("sext"):  # a load fused with its sign extension
             mnemonic = {1: "lb", 2: "lh", 4: "lw"}[int(op.extra[4:])]
@@ -632,14 +632,21 @@ class RV64Function(Lowering):
         if value.size > 8:
             self._wide(op)
             return
-        address = self._address(op.ins[1])
+        address = self._address(op.ins[1], op.disp)
         src = self.val(value)
         self.lines.append(f"\t{_store(value.size)}\t{src}, {address}")
 
-    def _address(self, v: Var) -> str:
-        if v == RSP and self._rsp_offset() < 2048:
-            return f"{self._rsp_offset()}(sp)"
-        return f"0({self.val(v)})"
+    def _address(self, v: Var, disp: int = 0) -> str:
+        """A memory operand for address ``v + disp`` (stack addresses fold into sp)."""
+        if v == RSP:
+            base, offset = "sp", self._rsp_offset() + disp
+        else:
+            base, offset = self.val(v), disp
+        if -2048 <= offset < 2048:
+            return f"{offset}({base})"
+        reg = self._temp()
+        self._add_imm(reg, base, offset)
+        return f"0({reg})"
 
     # --- control flow ----------------------------------------------------------------------
     def _op_branch(self, op: Op) -> None:
@@ -773,7 +780,7 @@ class RV64Function(Lowering):
             raise Refusal(f"unsupported: 128-bit {code} in {self._text()}", self._addr())
         if code == "LOAD":
             reg = self._temp()
-            self.lines.append(f"\tld\t{reg}, {self._address(op.ins[1])}")
+            self.lines.append(f"\tld\t{reg}, {self._address(op.ins[1], op.disp)}")
             self._set_low(out, reg)
             return
         if code == "COPY":
