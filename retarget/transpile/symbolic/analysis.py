@@ -134,6 +134,11 @@ def _stack(facts: FunctionFacts, start: int) -> None:
                     raise Refusal("stack pointer not a fixed offset from its entry value",
                                   ins.address)  # fmt: skip
                 facts.op_delta[(ins.address, index)] = state[RSP]
+                if op.code in ("LOAD", "STORE") and state.get(op.ins[1], -1) >= 8:
+                    # Above the return address: the caller's stack arguments. Which of them
+                    # the target passes in registers instead depends on the prototype.
+                    raise Refusal("reads arguments passed on the x86 stack (their place in "
+                                  "the target ABI needs the prototype)", ins.address)  # fmt: skip
                 lowest = min(lowest, _step(op, state, ins))
                 facts.calls |= op.code in ("CALL", "CALLIND")
             if any(op.code in ("CALL", "CALLIND") for op in ins.ops):

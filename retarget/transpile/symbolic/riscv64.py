@@ -237,10 +237,14 @@ class RV64Function(Lowering):
             v.space == RAM and v.size <= 8
         ):
             return self._temp()
+        if lane is not None and lane[1] >= 8:
+            return self._temp()  # the upper half is not kept (reading it is refused)
         raise Refusal(f"writes unsupported register {v} in {self._text()}", self._addr())
 
     def _commit(self, v: Var, reg: str) -> None:
         lane = _xmm(v)
+        if lane is not None and lane[1] >= 8:
+            return
         if lane is not None:
             self.lines.append(f"\t{_move_to_fp(v.size)}\t{lane[0]}, {reg}")
             return
@@ -284,6 +288,12 @@ class RV64Function(Lowering):
     def _op_copy(self, op: Op) -> None:
         assert op.out is not None
         if op.out == RSP:
+            return
+        lane = _xmm(op.out)
+        if lane is not None and lane[1] == 4 and op.out.size == 4 and op.ins[0].space == CONST:
+            # movss from memory zeroes bits 32-63; the single stays NaN-boxed instead, as the
+            # RISC-V ABI requires of a float in an FP register (an 8-byte read of this lane
+            # would differ from x86, and the verifier would say so).
             return
         dst = self._dst(op.out)
         src = op.ins[0]
