@@ -178,7 +178,10 @@ def translate(
     from retarget.transpile.symbolic.translate import translate_source
 
     isa = get_target(to)
-    result = translate_source(_read(source), isa.name, str(source), only=function)
+    signatures = _sibling_prototypes(source)
+    result = translate_source(
+        _read(source), isa.name, str(source), only=function, signatures=signatures
+    )
     partial = output.with_name(output.name + ".partial")
     partial.write_text(result.assembly)
     partial.replace(output)
@@ -190,6 +193,19 @@ def translate(
             state = "translated" if status.translated else f"refused: {status.reason}"
             typer.echo(f"{status.name} ({where}): {state}")
     raise typer.Exit(1 if result.refused else 0)
+
+
+def _sibling_prototypes(source: Path) -> dict[str, str]:
+    """C prototypes from ``NAME.h`` / ``NAME.c`` beside ``NAME.s``: they make return values
+    exact where the target ABI extends them (RV64)."""
+    from retarget.testgen.prototype import prototypes_in_c
+
+    found: dict[str, str] = {}
+    for suffix in (".c", ".h"):
+        sibling = source.with_suffix(suffix)
+        if sibling.is_file():
+            found |= {n: p.render() for n, p in prototypes_in_c(_read(sibling)).items()}
+    return found
 
 
 def main() -> None:

@@ -76,7 +76,7 @@ def _prototypes(data: bytes, tolerate_errors: bool = False) -> list[Prototype]:
         shown = data.decode().strip().removesuffix(";")
         raise PrototypeError(f"prototype does not parse (column {col}): {shown!r}")
     out: list[Prototype] = []
-    for node in root.children:
+    for node in _top_level(root):
         if node.type not in ("declaration", "function_definition"):
             continue
         declarator = node.child_by_field_name("declarator")
@@ -87,6 +87,17 @@ def _prototypes(data: bytes, tolerate_errors: bool = False) -> list[Prototype]:
         except PrototypeError:
             if not tolerate_errors:
                 raise
+    return out
+
+
+def _top_level(root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """File-scope nodes, including those inside #if/#ifdef blocks."""
+    out: list[tree_sitter.Node] = []
+    for node in root.children:
+        if node.type.startswith("preproc_if") or node.type in ("preproc_else", "preproc_elif"):
+            out += _top_level(node)
+        else:
+            out.append(node)
     return out
 
 

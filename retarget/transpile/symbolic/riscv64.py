@@ -120,7 +120,7 @@ class RV64Function(Lowering):
         widths = set()
         for block in self.facts.blocks.values():
             for ins in block.insns:
-                for op in ins.ops:
+                for index, op in enumerate(ins.ops):
                     out = op.out
                     if out is None or gpr_base(out) != 0x00:
                         continue
@@ -128,6 +128,8 @@ class RV64Function(Lowering):
                         widths.add("narrow")
                     elif out.size == 8:
                         zext32 = op.code == "INT_ZEXT" and op.ins[0].size == 4
+                        if zext32 and index and _small_constant(ins.ops[index - 1]):
+                            continue  # mov $0, %eax: the same value at either width
                         widths.add("s32" if zext32 else "x64")
         if "narrow" in widths - {"s32", "x64"} and not widths & {"s32", "x64"}:
             raise Refusal("a narrow return value needs the prototype to be extended for RV64")
@@ -923,6 +925,13 @@ class RV64Function(Lowering):
         self.lines.append(f"\tflt.{frm}\t{ok}, {a}, {FP_SCRATCH[1]}")
         self.lines += [f"\tbnez\t{ok}, 1f", f"\tli\t{dst}, {-(1 << (bits - 1))}", "1:"]
         self._commit(op.out, dst)
+
+
+def _small_constant(op: Op) -> bool:
+    """An op that sets a 32-bit register to a constant below 2**31 (or xor-clears it)."""
+    if op.code == "COPY" and op.ins[0].space == CONST:
+        return op.ins[0].offset < 1 << 31
+    return op.code == "INT_XOR" and op.ins[0] == op.ins[1]
 
 
 def _load(size: int) -> str:
