@@ -490,7 +490,11 @@ class A64Function(Lowering):
         dst = self._dst(op.out)
         if shift >= 64:
             raise Refusal(f"unsupported: wide value in {self._text()}", self._addr())
-        self.lines.append(f"\tlsr\t{dst}, {a}, #{shift}" if shift else f"\tmov\t{dst}, {a}")
+        if op.extra == "w32" and not shift:
+            self.lines.append(f"\tmov\t{_width(dst, 4)}, {_width(a, 4)}")
+            self._zero_extended = True
+        else:
+            self.lines.append(f"\tlsr\t{dst}, {a}, #{shift}" if shift else f"\tmov\t{dst}, {a}")
         self._commit(op.out, dst)
 
     def _op_piece(self, op: Op) -> None:

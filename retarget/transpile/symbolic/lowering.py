@@ -177,7 +177,9 @@ class Lowering(ABC):
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
-        fused = _fold_displacements(_fuse_zero_extension(_fuse_load_extension(ops)))
+        fused = _fold_displacements(
+            _fuse_zero_extension(_fuse_load_extension(_drop_unread(_narrow_subpieces(ops))))
+        )
         for new, old in zip(fused, ops, strict=True):
             self._index[id(new)] = self._index[id(old)]
         ops = fused
@@ -329,6 +331,62 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
     return last
 
 
+NARROWABLE = {"INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR"}
+
+
+def _narrow_subpieces(ops: list[Op]) -> list[Op]:
+    """``x = low part of (a op b)`` for +, -, *, &, |, ^ is ``x = low(a) op low(b)``: the wide
+    operation (and the extensions feeding it, as in imul r32) is not needed. Positions are kept;
+    what becomes unread is dropped by ``_drop_unread``."""
+    out = list(ops)
+    defs: dict[Var, int] = {
+        op.out: i for i, op in enumerate(out) if op.out is not None and op.out.space == TMP
+    }
+    for i, op in enumerate(out):
+        if op.code != "SUBPIECE" or op.out is None or op.ins[1].offset != 0:
+            continue
+        wide = op.ins[0]
+        j = defs.get(wide)
+        if j is None or j >= i or out[j].code not in NARROWABLE:
+            continue
+        if sum(wide in other.ins for other in out) != 1:
+            continue
+        size = op.out.size
+        narrow = [_narrow(v, size, out, defs) for v in out[j].ins]
+        if any(v is None for v in narrow):
+            continue
+        out[i] = Op(out[j].code, op.out, tuple(v for v in narrow if v is not None))
+    return out
+
+
+def _narrow(v: Var, size: int, ops: list[Op], defs: dict[Var, int]) -> Var | None:
+    """``v``'s low ``size`` bytes as a varnode of that size, where one names them."""
+    if v.space == CONST:
+        return Var(CONST, v.offset & ((1 << (8 * size)) - 1), size)
+    if v.space == REG and v.size >= size and v.offset < 0x100 and v.offset % 8 == 0:
+        return Var(REG, v.offset, size)
+    j = defs.get(v)
+    if j is not None and ops[j].code in ("INT_SEXT", "INT_ZEXT") and ops[j].ins[0].size == size:
+        source = ops[j].ins[0]
+        return source if source.space != TMP else None
+    return None
+
+
+def _drop_unread(ops: list[Op]) -> list[Op]:
+    """Ops computing temporaries nothing reads any more become NOPs (positions kept)."""
+    out = list(ops)
+    changed = True
+    while changed:
+        changed = False
+        read = {v for op in out for v in op.ins}
+        for i, op in enumerate(out):
+            if op.out is not None and op.out.space == TMP and op.out not in read:
+                if op.code not in ("CALLOTHER", "LOAD"):
+                    out[i] = Op("NOP", None, ())
+                    changed = True
+    return out
+
+
 def _fold_displacements(ops: list[Op]) -> list[Op]:
     """``t = a + c; LOAD/STORE [t]`` (t used nowhere else, a unchanged in between) addresses
     memory as ``[a + c]``: the addition disappears into the instruction's offset."""
@@ -416,7 +474,7 @@ def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
 
 
 W32_SAFE = {"COPY", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR",
-            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_ZEXT", "INT_SEXT"}  # fmt: skip
+            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_ZEXT", "INT_SEXT", "SUBPIECE"}  # fmt: skip
 """Ops whose handlers size their work by the inputs, so a 32-bit result may be computed into
 a 64-bit destination: the low 32 bits come out right."""
 
