@@ -808,21 +808,14 @@ class A64Function(Lowering):
         self.lines.append(f"\tcsel\t{dst}, {dst}, {limit}, mi")
         self._commit(op.out, dst)
 
-    def _compare_branch(
-        self, condition: str, left: Var, right: Var, is_test: bool, label: str
-    ) -> None:
+    def _compare_flags(self, condition: str, left: Var, right: Var, is_test: bool) -> str:
+        """Set NZCV as x86's cmp/test would for ``condition``; the AArch64 condition to test."""
         if not is_test:
             self._flags_for(left, right, condition in SIGNED_CONDITIONS)
-            self.lines.append(f"\tb.{condition}\t{label}")
-            return
+            return condition
         # x86 TEST clears CF and OF; tst clears C and V: signed conditions carry over, the
         # unsigned ones are read with CF = 0.
         condition = TEST_UNSIGNED.get(condition, condition)
-        if condition == "never":
-            return
-        if condition == "always":
-            self.lines.append(f"\tb\t{label}")
-            return
         size = left.size
         a = self.val(left)
         b = a if right == left else self.val(right)
@@ -833,7 +826,33 @@ class A64Function(Lowering):
             self.lines.append(f"\tand\t{both}, {a}, {b}")
             self.lines.append(f"\tsbfx\t{both}, {both}, #0, #{8 * size}")
             self.lines.append(f"\tcmp\t{both}, #0")
-        self.lines.append(f"\tb.{condition}\t{label}")
+        return condition
+
+    def _compare_branch(
+        self, condition: str, left: Var, right: Var, is_test: bool, label: str
+    ) -> None:
+        if is_test and TEST_UNSIGNED.get(condition) == "never":
+            return
+        if is_test and TEST_UNSIGNED.get(condition) == "always":
+            self.lines.append(f"\tb\t{label}")
+            return
+        cond = self._compare_flags(condition, left, right, is_test)
+        self.lines.append(f"\tb.{cond}\t{label}")
+
+    def _compare_set(self, condition: str, left: Var, right: Var, is_test: bool, dest: Var) -> None:
+        cond = self._compare_flags(condition, left, right, is_test)
+        dst = self._dst(dest)
+        self.lines.append(f"\tcset\t{_width(dst, 4)}, {cond}")
+        self._commit(dest, dst)
+
+    def _compare_select(
+        self, condition: str, left: Var, right: Var, is_test: bool, dest: Var, source: Var
+    ) -> None:
+        cond = self._compare_flags(condition, left, right, is_test)
+        base = gpr_base(dest)
+        assert base is not None
+        target, src = _width(GPR[base], dest.size), _width(self.val(source), dest.size)
+        self.lines.append(f"\tcsel\t{target}, {src}, {target}, {cond}")
 
     def _op_return(self, op: Op) -> None:
         assert self._insn is not None

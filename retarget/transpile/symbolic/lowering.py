@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal
+from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal, is_flag
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var
 
 RESTORE_MARK = "\t# restore callee-saved registers"
@@ -91,12 +91,15 @@ class Lowering(ABC):
         self.lines = body
         for addr in self.facts.order:
             insns = self.facts.blocks[addr].insns
-            fuse = len(insns) >= 2 and self._fusable(insns[-2], insns[-1], addr)
-            for ins in insns[:-2] if fuse else insns:
-                body.append(f"{self.naming.label(ins.address)}:")
-                self._instruction(ins)
-            if fuse:
-                self._compare_and_branch(insns[-2], insns[-1])
+            i = 0
+            while i < len(insns):
+                if i + 1 < len(insns) and self._fusable(insns, i, addr):
+                    self._compare_and_use(insns[i], insns[i + 1])
+                    i += 2
+                    continue
+                body.append(f"{self.naming.label(insns[i].address)}:")
+                self._instruction(insns[i])
+                i += 1
         self.saved = sorted(self._used_saved)
         # Which callee-saved registers need restoring is known only now: fill in the returns.
         restore = self._restore()
@@ -121,37 +124,95 @@ class Lowering(ABC):
         return (8 - self.facts.lowest + 8 * len(self.SAVED_TEMPS) + 15) & ~15
 
     # --- cmp/test + jcc as one compare-and-branch --------------------------------------------
-    def _fusable(self, first: Insn, jump: Insn, block: int) -> bool:
-        """``cmp``/``test`` then a conditional jump that reads only their flags, with no flag
-        read after the block: the pair becomes one compare and one conditional branch."""
+    def _fusable(self, insns: list[Insn], i: int, block: int) -> bool:
+        """``cmp``/``test`` then one jcc, setcc or cmovcc that reads their flags, with no flag
+        read afterwards: the pair becomes a compare and a branch, set or select."""
+        first, user = insns[i], insns[i + 1]
         head = first.text.split()[0] if first.text else ""
-        condition = jump.text.split()[0] if jump.text else ""
-        if head not in ("CMP", "TEST") or condition not in JCC or self.facts.flags_out[block]:
+        if head not in ("CMP", "TEST") or _operands(first) is None:
             return False
-        branch = [op for op in jump.ops if op.code == "CBRANCH"]
-        return (
-            len(branch) == 1
-            and branch[0].ins[0].space == RAM
-            and branch[0].ins[0].offset in self.facts.blocks
-            and _operands(first) is not None
-        )
+        if not self._flags_dead_after(insns, i + 2, block):
+            return False
+        name = user.text.split()[0] if user.text else ""
+        if name in JCC:
+            branch = [op for op in user.ops if op.code == "CBRANCH"]
+            return (
+                i + 2 == len(insns)
+                and len(branch) == 1
+                and branch[0].ins[0].space == RAM
+                and branch[0].ins[0].offset in self.facts.blocks
+            )
+        kind = _condition_user(user)
+        if kind is None:
+            return False
+        condition = JCC.get("J" + kind[1])
+        return condition is not None and not (head == "TEST" and condition in ("lo", "hs"))
+
+    def _flags_dead_after(self, insns: list[Insn], start: int, block: int) -> bool:
+        for ins in insns[start:]:
+            reads = {v for op in ins.ops for v in op.ins if is_flag(v)}
+            if reads:
+                return False
+            written = {op.out.offset for op in ins.ops if op.out is not None and is_flag(op.out)}
+            if {0x200, 0x206, 0x207, 0x20B} <= written:
+                return True
+        return not self.facts.flags_out[block]
+
+    def _compare_and_use(self, first: Insn, user: Insn) -> None:
+        name = user.text.split()[0]
+        if name in JCC:
+            self._compare_and_branch(first, user)
+            return
+        kind = _condition_user(user)
+        assert kind is not None
+        operands = _operands(first)
+        assert operands is not None
+        left, right = operands
+        self._compare_prelude(first, left, right)
+        # The compare's operands stay in their registers: no new instruction context here.
+        self.lines.append(f"{self.naming.label(user.address)}:")
+        condition = JCC["J" + kind[1]]
+        is_test = first.text.startswith("TEST")
+        dest, source = kind[2], kind[3]
+        if kind[0] == "SET":
+            self._compare_set(condition, left, right, is_test, dest)
+        else:
+            assert source is not None
+            self._compare_select(condition, left, right, is_test, dest, source)
+
+    def _compare_prelude(self, first: Insn, left: Var, right: Var) -> None:
+        """Label and the ops computing a cmp/test's operands (a load from memory, say)."""
+        self.lines.append(f"{self.naming.label(first.address)}:")
+        self._begin(first)
+        needed = _slice(first.ops, {left, right})
+        self._ops = needed
+        self._last_use = _last_uses(needed)
+        self._last_use |= {v: len(needed) for v in (left, right) if v.space == TMP}
+        for index, op in enumerate(needed):
+            self._scratch = []
+            self._current = op
+            self._op(op, index)
+            bound = set(self._temps.values())
+            self._free[:0] = [r for r in self._scratch if r not in bound]
+            self._release(index)
+        self._scratch = []
+
+    @abstractmethod
+    def _compare_set(self, condition: str, left: Var, right: Var, is_test: bool, dest: Var) -> None:
+        """``dest`` (a byte register) = 1 when the comparison holds, else 0."""
+
+    @abstractmethod
+    def _compare_select(
+        self, condition: str, left: Var, right: Var, is_test: bool, dest: Var, source: Var
+    ) -> None:
+        """``dest = source`` when the comparison holds; a 32-bit ``dest`` is zero-extended
+        either way (as x86 cmov does)."""
 
     def _compare_and_branch(self, first: Insn, jump: Insn) -> None:
         operands = _operands(first)
         assert operands is not None
         left, right = operands
-        self.lines.append(f"{self.naming.label(first.address)}:")
-        self._begin(first)
-        needed = _slice(first.ops, {left, right})
-        self._ops = needed
-        self._last_use = {v: len(needed) for v in (left, right) if v.space == TMP}
-        for op in needed:
-            self._scratch = []
-            self._current = op
-            self._op(op, 0)
-            bound = set(self._temps.values())
-            self._free[:0] = [r for r in self._scratch if r not in bound]
-        self._scratch = []
+        self._compare_prelude(first, left, right)
         self.lines.append(f"{self.naming.label(jump.address)}:")
         target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
         condition = JCC[jump.text.split()[0]]
@@ -484,6 +545,44 @@ JCC = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JL": "lt", "JNGE": "lt
        "JB": "lo", "JC": "lo", "JNAE": "lo", "JAE": "hs", "JNB": "hs", "JNC": "hs",
        "JA": "hi", "JNBE": "hi", "JBE": "ls", "JNA": "ls"}  # fmt: skip
 """x86 conditional jumps (as pypcode spells them) -> the comparison they test after cmp."""
+
+
+GPR_NAMES = {
+    **{n: (o, 8) for o, n in enumerate(("RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI"))},
+    **{n: (o, 4) for o, n in enumerate(("EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"))},
+    **{f"R{i}": (i, 8) for i in range(8, 16)},
+    **{f"R{i}D": (i, 4) for i in range(8, 16)},
+    **{n: (o, 1) for o, n in enumerate(("AL", "CL", "DL", "BL", "SPL", "BPL", "SIL", "DIL"))},
+    **{f"R{i}B": (i, 1) for i in range(8, 16)},
+}  # fmt: skip
+"""x86 register name -> (number, size in bytes), for the operands of setcc and cmovcc."""
+
+
+def _gpr(name: str) -> Var | None:
+    found = GPR_NAMES.get(name.strip())
+    if found is None:
+        return None
+    number, size = found
+    offset = number * 8 if number < 8 else 0x80 + (number - 8) * 8
+    return Var(REG, offset, size)
+
+
+def _condition_user(ins: Insn) -> tuple[str, str, Var, Var | None] | None:
+    """("SET" | "CMOV", condition suffix, destination, source) of a setcc / cmovcc between
+    registers; None for anything else (memory operands included)."""
+    name, _, rest = ins.text.partition(" ")
+    operands = [o.strip() for o in rest.split(",")] if rest else []
+    if name.startswith("SET") and len(operands) == 1:
+        dest = _gpr(operands[0])
+        return None if dest is None or dest.size != 1 else ("SET", name[3:], dest, None)
+    if name.startswith("CMOV") and len(operands) == 2:
+        dest, source = _gpr(operands[0]), _gpr(operands[1])
+        if dest is None or source is None or dest.size not in (4, 8) or dest.size != source.size:
+            return None
+        if dest.offset == 0x20:  # rsp is not a register here
+            return None
+        return "CMOV", name[4:], dest, source
+    return None
 
 
 def _operands(ins: Insn) -> tuple[Var, Var] | None:

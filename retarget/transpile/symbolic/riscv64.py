@@ -698,29 +698,33 @@ class RV64Function(Lowering):
         # Inverted short branch around a jump: no range limit on the target.
         self.lines += [f"\tbeqz\t{cond}, 1f", f"\tj\t{label}", "1:"]
 
-    def _compare_branch(
-        self, condition: str, left: Var, right: Var, is_test: bool, label: str
-    ) -> None:
+    def _compare_operands(
+        self, condition: str, left: Var, right: Var, is_test: bool
+    ) -> tuple[str, str, str]:
+        """(condition, x, y): the comparison of two extended registers x86's cmp/test makes."""
         signed = condition in ("lt", "ge", "gt", "le")
         size = left.size
         if is_test:
-            condition = {"lo": "never", "hs": "always", "hi": "ne", "ls": "eq"}.get(
-                condition, condition
-            )
-            if condition == "never":
-                return
-            if condition == "always":
-                self.lines.append(f"\tj\t{label}")
-                return
+            condition = {"hi": "ne", "ls": "eq"}.get(condition, condition)
             a = self.val(left)
             if right != left:
                 both = self._temp()
                 self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
                 a = both
-            x, y = self._extend(a, size, True), "zero"
-        else:
-            x = self._extend(self.val(left), size, signed or size == 4)
-            y = self._extend(self.val(right), size, signed or size == 4)
+            return condition, self._extend(a, size, True), "zero"
+        x = self._extend(self.val(left), size, signed or size == 4)
+        y = self._extend(self.val(right), size, signed or size == 4)
+        return condition, x, y
+
+    def _compare_branch(
+        self, condition: str, left: Var, right: Var, is_test: bool, label: str
+    ) -> None:
+        if is_test and condition == "lo":
+            return  # TEST clears CF: never taken
+        if is_test and condition == "hs":
+            self.lines.append(f"\tj\t{label}")
+            return
+        condition, x, y = self._compare_operands(condition, left, right, is_test)
         mnemonic, first, second = {
             "eq": ("beq", x, y), "ne": ("bne", x, y), "lt": ("blt", x, y),
             "ge": ("bge", x, y), "gt": ("blt", y, x), "le": ("bge", y, x),
@@ -729,6 +733,45 @@ class RV64Function(Lowering):
         }[INVERSE[condition]]  # fmt: skip
         # The inverse condition skips a jump: no range limit on the target.
         self.lines += [f"\t{mnemonic}\t{first}, {second}, 1f", f"\tj\t{label}", "1:"]
+
+    def _condition_value(self, condition: str, left: Var, right: Var, is_test: bool) -> str:
+        """A register holding 1 when the comparison holds, else 0."""
+        condition, x, y = self._compare_operands(condition, left, right, is_test)
+        out = self._temp()
+        if condition in ("eq", "ne"):
+            self.lines.append(f"\txor\t{out}, {x}, {y}")
+            self.lines.append(f"\t{'seqz' if condition == 'eq' else 'snez'}\t{out}, {out}")
+            return out
+        mnemonic = "slt" if condition in ("lt", "ge", "gt", "le") else "sltu"
+        swap = condition in ("gt", "le", "hi", "ls")
+        self.lines.append(f"\t{mnemonic}\t{out}, {y if swap else x}, {x if swap else y}")
+        if condition in ("ge", "le", "hs", "ls"):
+            self.lines.append(f"\txori\t{out}, {out}, 1")
+        return out
+
+    def _compare_set(self, condition: str, left: Var, right: Var, is_test: bool, dest: Var) -> None:
+        value = self._condition_value(condition, left, right, is_test)
+        base = gpr_base(dest)
+        assert base is not None
+        target = GPR[base]
+        if dest.offset == base:  # the low byte: clear it and or in the 0/1 result
+            self.lines.append(f"\tandi\t{target}, {target}, -256")
+            self.lines.append(f"\tor\t{target}, {target}, {value}")
+            return
+        dst = self._dst(dest)
+        self.lines.append(f"\tmv\t{dst}, {value}")
+        self._commit(dest, dst)
+
+    def _compare_select(
+        self, condition: str, left: Var, right: Var, is_test: bool, dest: Var, source: Var
+    ) -> None:
+        value = self._condition_value(condition, left, right, is_test)
+        base = gpr_base(dest)
+        assert base is not None
+        target = GPR[base]
+        self.lines += [f"\tbeqz\t{value}, 1f", f"\tmv\t{target}, {self.val(source)}", "1:"]
+        if dest.size == 4:
+            self._clear_upper32(target)
 
     def _op_branchind(self, op: Op) -> None:
         if not self.facts.indirect_targets:
