@@ -196,15 +196,17 @@ def translate(
 
 
 def _sibling_prototypes(source: Path) -> dict[str, str]:
-    """C prototypes from ``NAME.h`` / ``NAME.c`` beside ``NAME.s``: they make return values
-    exact where the target ABI extends them (RV64)."""
+    """C prototypes from ``NAME.c`` / ``NAME.h`` beside ``NAME.s`` (or ``NAME.x86_64.s``):
+    they make return values exact where the target ABI extends them (RV64)."""
     from retarget.testgen.prototype import prototypes_in_c
 
     found: dict[str, str] = {}
-    for suffix in (".c", ".h"):
-        sibling = source.with_suffix(suffix)
-        if sibling.is_file():
-            found |= {n: p.render() for n, p in prototypes_in_c(_read(sibling)).items()}
+    stems = {source.stem, source.name.split(".")[0]}  # lib.s and lib.x86_64.s both mean lib.c
+    for stem in sorted(stems):
+        for suffix in (".c", ".h"):
+            sibling = source.with_name(stem + suffix)
+            if sibling.is_file():
+                found |= {n: p.render() for n, p in prototypes_in_c(_read(sibling)).items()}
     return found
 
 

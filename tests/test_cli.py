@@ -153,3 +153,55 @@ def test_batch_keeps_order_and_survives_bad_lines(tmp_path: Path) -> None:
         assert verdicts == ["verified", "error", "error", "mismatch", "verified"]
         assert f"{jobs}:2" in results[1]["detail"]
         assert "signature" in results[2]["detail"]
+
+
+def test_translate_writes_a_port_that_verifies(tmp_path: Path) -> None:
+    out = tmp_path / "out.s"
+    done = retarget("translate", EXAMPLE / "clamp_sum.x86_64.s", "--to", "riscv64", "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "clamp_sum" in done.stdout and "translated" in done.stdout
+    check = retarget(*verify_args(out, "--json")[:-1], "--target", "riscv64", "--json")
+    assert json.loads(check.stdout)["verdict"] == "verified"
+
+
+def test_translate_lists_refusals_and_exits_1(tmp_path: Path) -> None:
+    source = tmp_path / "mixed.s"
+    source.write_text(
+        "\t.text\n\t.globl ok\n\t.type ok,@function\nok:\n\tleaq 1(%rdi), %rax\n\tret\n"
+        "\t.globl avx\n\t.type avx,@function\navx:\n\tvpaddd %ymm1, %ymm0, %ymm0\n\tret\n"
+    )
+    out = tmp_path / "out.s"
+    done = retarget("translate", source, "--to", "aarch64", "-o", out, "--json")
+    assert done.returncode == 1
+    status = {f["name"]: f for f in json.loads(done.stdout)["functions"]}
+    assert status["ok"]["translated"] is True
+    assert status["avx"]["translated"] is False
+    assert status["avx"]["line"] == 10
+    assert "ok:" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--to", "mips"), "mips"),
+        (("--to", "aarch64", "--function", "nope"), "nope"),
+    ],
+)
+def test_translate_bad_arguments_exit_2(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.s"
+    done = retarget("translate", EXAMPLE / "clamp_sum.x86_64.s", *args, "-o", out)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert not out.exists()
+
+
+def test_translate_not_assembly_exits_2_with_line(tmp_path: Path) -> None:
+    source = tmp_path / "bad.s"
+    source.write_text("\t.text\nf:\n\tnot an instruction\n")
+    out = tmp_path / "out.s"
+    done = retarget("translate", source, "--to", "riscv64", "-o", out)
+    assert done.returncode == 2
+    assert f"{source}:3" in done.stderr
+    assert not out.exists()

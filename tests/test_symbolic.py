@@ -78,3 +78,16 @@ def test_dynamic_stack_allocation_is_refused() -> None:
     assert not status.translated
     assert "stack pointer" in status.reason
     assert status.line == 5
+
+
+def test_riscv_narrow_returns_need_the_prototype(pair) -> None:  # type: ignore[no-untyped-def]
+    source, _ = pair("signed char add_i8(signed char a, signed char b) { return a + b; }",
+                     "riscv64", "-O0")  # fmt: skip
+    (status,) = translate_source(source, "riscv64", "w.s").functions
+    assert not status.translated
+    assert "prototype" in status.reason
+    sig = "signed char add_i8(signed char a, signed char b)"
+    result = translate_source(source, "riscv64", "w.s", signatures={"add_i8": sig})
+    assert result.functions[0].translated
+    check = verify_function(source, result.assembly, "add_i8", sig, "riscv64")
+    assert check.verdict is Verdict.VERIFIED, check.detail

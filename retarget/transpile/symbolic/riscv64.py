@@ -14,7 +14,7 @@ import struct
 from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RSP, Refusal, gpr_base, is_flag
-from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
+from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var, register
 from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering, _signed
 
 GPR = {0x00: "a6", 0x08: "a3", 0x10: "a2", 0x18: "s1", 0x28: "s2", 0x30: "a1", 0x38: "a0",
@@ -116,30 +116,33 @@ class RV64Function(Lowering):
                 f"\t{'srai' if signed else 'srli'}\ta0, a0, {shift}"]  # fmt: skip
 
     def _inferred_return(self) -> str:
-        """Without a prototype: how the function last writes rax tells the width."""
-        widths = set()
-        for block in self.facts.blocks.values():
-            for ins in block.insns:
-                for index, op in enumerate(ins.ops):
-                    out = op.out
-                    if out is None or gpr_base(out) != 0x00:
-                        continue
-                    if out.size < 4:
-                        widths.add("narrow")
-                    elif out.size == 8:
-                        zext32 = op.code == "INT_ZEXT" and op.ins[0].size == 4
-                        if zext32 and index and _small_constant(ins.ops[index - 1]):
-                            continue  # mov $0, %eax: the same value at either width
-                        widths.add("s32" if zext32 else "x64")
-        if "narrow" in widths - {"s32", "x64"} and not widths & {"s32", "x64"}:
-            raise Refusal("a narrow return value needs the prototype to be extended for RV64")
-        if widths == {"s32"}:
-            return "s32"
+        """Without a prototype: the writes of rax that reach the returns tell the width."""
+        widths = self._reaching_rax_widths()
         if widths <= {"x64"}:
-            return "x64"
-        if "x64" in widths:
-            raise Refusal("return width unclear (32 and 64-bit writes of rax): give the prototype")
-        return "s32"
+            return "x64"  # a 64-bit value (or none: void): passed on as it is
+        # int, short, char and bool all come back in eax; LP64D extends each by its type.
+        raise Refusal("returns a 32-bit or narrower value, which RV64 extends by its C type: "
+                      "the prototype is needed (NAME.c or NAME.h beside NAME.s)")  # fmt: skip
+
+    def _reaching_rax_widths(self) -> set[str]:
+        preds: dict[int, list[int]] = {a: [] for a in self.facts.blocks}
+        for addr, block in self.facts.blocks.items():
+            for succ in block.succs:
+                preds[succ].append(addr)
+        widths: set[str] = set()
+        seen: set[int] = set()
+        work = [a for a, b in self.facts.blocks.items()
+                if any(op.code == "RETURN" for op in b.insns[-1].ops)]  # fmt: skip
+        while work:
+            addr = work.pop()
+            kind = _last_rax_write(self.facts.blocks[addr].insns)
+            if kind is None:
+                if addr not in seen:
+                    seen.add(addr)
+                    work += preds[addr]
+            elif kind != "neutral":
+                widths.add(kind)
+        return widths
 
     @staticmethod
     def _sp_adjust(amount: int) -> list[str]:
@@ -968,6 +971,33 @@ class RV64Function(Lowering):
         self.lines.append(f"\tflt.{frm}\t{ok}, {a}, {FP_SCRATCH[1]}")
         self.lines += [f"\tbnez\t{ok}, 1f", f"\tli\t{dst}, {-(1 << (bits - 1))}", "1:"]
         self._commit(op.out, dst)
+
+
+def _last_rax_write(insns: list[Insn]) -> str | None:
+    """How the last write of rax in ``insns`` sets it: "x64", "s32", "narrow", "neutral" (a
+    small constant, or a call's result, right at any width), or None when none does."""
+    for ins in reversed(insns):
+        for index in range(len(ins.ops) - 1, -1, -1):
+            op = ins.ops[index]
+            if op.code in ("CALL", "CALLIND"):
+                return "neutral"
+            out = op.out
+            if out is None or gpr_base(out) != 0x00:
+                continue
+            if out.size < 4:
+                return "narrow"
+            if out.size == 4:
+                continue  # the zero extension that follows decides
+            if op.code == "INT_ZEXT" and op.ins[0].size == 4:
+                source = next((o for o in reversed(ins.ops[:index]) if o.out == op.ins[0]), None)
+                return "neutral" if source is not None and _small_constant(source) else "s32"
+            if op.code == "COPY" and op.ins[0].space == CONST:
+                # mov $imm, %eax and %rax look alike here: only small values are certain.
+                return "neutral" if op.ins[0].offset < 1 << 31 else "s32"
+            if any(v.size < 8 for v in op.ins if v.space != CONST):
+                return "s32"  # built from narrower values: not certainly a 64-bit result
+            return "x64"
+    return None
 
 
 def _small_constant(op: Op) -> bool:
