@@ -63,7 +63,8 @@ class A64Function(Lowering):
         return out + _sp_adjust("add", self._frame_size())
 
     def _epilogue(self) -> list[str]:
-        return [f"\tmov\tx0, {RETURN_REG}", *self._unwind()]
+        high = ["\tmov\tx1, x2"] if self.returns == "x128" else []  # rdx:rax -> x1:x0
+        return [f"\tmov\tx0, {RETURN_REG}", *high, *self._unwind()]
 
     def _unwind(self) -> list[str]:
         """Restore what the prologue saved and drop the frame (filled in after the body)."""
@@ -469,7 +470,18 @@ class A64Function(Lowering):
             self.lines.append(f"\tmsub\t{dst}, {q}, {b}, {a}")
         else:
             self.lines.append(f"\t{kind}\t{dst}, {a}, {b}")
+            if self._text().startswith(("DIV", "IDIV")):
+                # x86 also raises #DE when the quotient does not fit the destination.
+                half = size // 2
+                fitted = self._extend(dst, half, signed)
+                self.lines += [f"\tcmp\t{fitted}, {dst}", "\tb.eq\t1f", "\tbrk\t#0", "1:"]
         self._commit(op.out, dst)
+
+    def _op_int_mulhu(self, op: Op) -> None:
+        self._binary(op, "umulh")
+
+    def _op_int_mulhs(self, op: Op) -> None:
+        self._binary(op, "smulh")
 
     def _op_int_div(self, op: Op) -> None:
         self._divide(op, False, False)

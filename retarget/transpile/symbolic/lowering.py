@@ -41,7 +41,7 @@ class Lowering(ABC):
     references: dict[int, int]
     """Instruction address -> the address its relocated operand names."""
     returns: str | None = None
-    """Return kind from the prototype: void, x64, s32/u32, s8/u8/s16/u16, f32, f64."""
+    """Return kind from the prototype: void, x64, x128, s32/u32, s8/u8/s16/u16, f32, f64."""
     lines: list[str] = field(default_factory=list)
     frame: int = 0
     saved: list[str] = field(default_factory=list)
@@ -236,6 +236,14 @@ class Lowering(ABC):
     def _instruction(self, ins: Insn) -> None:
         self._begin(ins)
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
+        wide = _wide_arithmetic(ins, ops)
+        if wide is not None and self.returns is None and not ins.text.startswith("CQO"):
+            raise Refusal("a 128-bit product: whether rdx is part of the return value needs "
+                          "the prototype", ins.address)  # fmt: skip
+        if wide is not None:
+            for op in wide:
+                self._index[id(op)] = 0
+            ops = wide
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
         fused = _fold_displacements(
@@ -390,6 +398,41 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
             last.setdefault(op.out, index)
     # A temporary read by an earlier internal branch target stays allocated to the end.
     return last
+
+
+RAX_, RDX_ = Var(REG, 0x00, 8), Var(REG, 0x10, 8)
+
+
+def _wide_arithmetic(ins: Insn, ops: list[Op]) -> list[Op] | None:
+    """The 128-bit shapes of 64-bit x86 arithmetic that have direct equivalents: cqo (rdx =
+    sign of rax) and one-operand mul/imul (rdx:rax = rax * src, high half by umulh/smulh)."""
+    name = ins.text.split()[0] if ins.text else ""
+    if name == "CQO":
+        return [Op("INT_SRIGHT", RDX_, (RAX_, Var(CONST, 63, 8)))]
+    if name not in ("MUL", "IMUL") or "," in ins.text:
+        return None
+    sources = [v for op in ops if op.code in ("INT_ZEXT", "INT_SEXT") and op.out is not None
+               and op.out.size == 16 for v in op.ins if v != RAX_]  # fmt: skip
+    if len(sources) != 1 or sources[0].size != 8:
+        return None
+    source = sources[0]
+    high, low = Var(TMP, FUSED_TEMP - 2, 8), Var(TMP, FUSED_TEMP - 1, 8)
+    code = "INT_MULHU" if name == "MUL" else "INT_MULHS"
+    out = [Op(code, high, (RAX_, source)), Op("INT_MULT", low, (RAX_, source)),
+           Op("COPY", RDX_, (high,)), Op("COPY", RAX_, (low,))]  # fmt: skip
+    flags = {op.out for op in ops if op.out is not None and op.out.space == REG
+             and op.out.offset >= 0x200}  # fmt: skip
+    if flags:
+        # CF = OF = "the high half is not just the extension of the low half".
+        carry = Var(REG, 0x200, 1)
+        extension = Var(TMP, FUSED_TEMP - 3, 8)
+        if name == "MUL":
+            out.append(Op("INT_NOTEQUAL", carry, (high, Var(CONST, 0, 8))))
+        else:
+            out.append(Op("INT_SRIGHT", extension, (low, Var(CONST, 63, 8))))
+            out.append(Op("INT_NOTEQUAL", carry, (high, extension)))
+        out.append(Op("COPY", Var(REG, 0x20B, 1), (carry,)))
+    return out
 
 
 NARROWABLE = {"INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR"}

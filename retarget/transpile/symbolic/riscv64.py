@@ -106,6 +106,8 @@ class RV64Function(Lowering):
             return []
         if kind == "x64":
             return [f"\tmv\ta0, {RETURN_REG}"]
+        if kind == "x128":  # rdx:rax -> a1:a0
+            return [f"\tmv\ta0, {RETURN_REG}", "\tmv\ta1, a2"]
         if kind in ("s32", "u32"):
             return [f"\tsext.w\ta0, {RETURN_REG}"]
         signed, bits = kind[0] == "s", int(kind[1:])
@@ -562,7 +564,17 @@ class RV64Function(Lowering):
         self.lines += [f"\tbnez\t{b}, 1f", "\tebreak", "1:"]
         mnemonic = ("rem" if remainder else "div") + ("" if signed else "u")
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
+        if not remainder and self._text().startswith(("DIV", "IDIV")):
+            # x86 also raises #DE when the quotient does not fit the destination.
+            fitted = self._extend(dst, size // 2, signed)
+            self.lines += [f"\tbeq\t{fitted}, {dst}, 1f", "\tebreak", "1:"]
         self._commit(op.out, dst)
+
+    def _op_int_mulhu(self, op: Op) -> None:
+        self._binary(op, "mulhu")
+
+    def _op_int_mulhs(self, op: Op) -> None:
+        self._binary(op, "mulh")
 
     def _op_int_div(self, op: Op) -> None:
         self._divide(op, False, False)

@@ -198,6 +198,8 @@ def return_kind(proto: Prototype) -> str:
         return "void"
     if ctype.kind is TypeKind.FLOAT:
         return "f32" if ctype.bits == 32 else "f64"
+    if ctype.bits > 64:
+        return "x128"
     if ctype.kind is TypeKind.POINTER or ctype.bits >= 64:
         return "x64"
     if ctype.kind is TypeKind.BOOL:
