@@ -470,7 +470,13 @@ class A64Function(Lowering):
             self.lines.append(f"\tmsub\t{dst}, {q}, {b}, {a}")
         else:
             self.lines.append(f"\t{kind}\t{dst}, {a}, {b}")
-            if self._text().startswith(("DIV", "IDIV")):
+            if op.extra == "x86div64" and signed:
+                # INT64_MIN / -1 does not fit: #DE on x86.
+                t = self._temp()
+                self.lines += [f"\tcmn\t{b}, #1", "\tb.ne\t1f", f"\tneg\t{t}, {a}",
+                               f"\tcmp\t{t}, {a}", "\tb.ne\t1f", f"\tcbz\t{a}, 1f",
+                               "\tbrk\t#0", "1:"]  # fmt: skip
+            elif op.extra != "x86div64" and self._text().startswith(("DIV", "IDIV")):
                 # x86 also raises #DE when the quotient does not fit the destination.
                 half = size // 2
                 fitted = self._extend(dst, half, signed)

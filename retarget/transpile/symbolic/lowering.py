@@ -55,6 +55,8 @@ class Lowering(ABC):
     _current: Op | None = None
     _last_use: dict[Var, int] = field(default_factory=dict)
     _rsp_used: bool = False
+    _previous: Insn | None = None
+    """The instruction before the one being lowered, in the same block."""
     _zero_extended: bool = False
     """Set by a handler whose 32-bit instruction already cleared the upper half."""
     _aliases: set[Var] = field(default_factory=set)
@@ -93,6 +95,7 @@ class Lowering(ABC):
             insns = self.facts.blocks[addr].insns
             i = 0
             while i < len(insns):
+                self._previous = insns[i - 1] if i else None
                 if i + 1 < len(insns) and self._fusable(insns, i, addr):
                     self._compare_and_use(insns[i], insns[i + 1])
                     i += 2
@@ -236,8 +239,8 @@ class Lowering(ABC):
     def _instruction(self, ins: Insn) -> None:
         self._begin(ins)
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
-        wide = _wide_arithmetic(ins, ops)
-        if wide is not None and self.returns is None and not ins.text.startswith("CQO"):
+        wide = _wide_arithmetic(ins, ops, self._previous)
+        if wide is not None and self.returns is None and ins.text.startswith(("MUL", "IMUL")):
             raise Refusal("a 128-bit product: whether rdx is part of the return value needs "
                           "the prototype", ins.address)  # fmt: skip
         if wide is not None:
@@ -403,12 +406,16 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
 RAX_, RDX_ = Var(REG, 0x00, 8), Var(REG, 0x10, 8)
 
 
-def _wide_arithmetic(ins: Insn, ops: list[Op]) -> list[Op] | None:
+def _wide_arithmetic(ins: Insn, ops: list[Op], previous: Insn | None) -> list[Op] | None:
     """The 128-bit shapes of 64-bit x86 arithmetic that have direct equivalents: cqo (rdx =
-    sign of rax) and one-operand mul/imul (rdx:rax = rax * src, high half by umulh/smulh)."""
+    sign of rax), one-operand mul/imul (rdx:rax = rax * src, high half by umulh/smulh), and
+    div/idiv right after rdx was set to the extension of rax (xor edx, edx / cqo), which makes
+    the 128-bit dividend a 64-bit one."""
     name = ins.text.split()[0] if ins.text else ""
     if name == "CQO":
         return [Op("INT_SRIGHT", RDX_, (RAX_, Var(CONST, 63, 8)))]
+    if name in ("DIV", "IDIV"):
+        return _narrow_division(name, ops, previous)
     if name not in ("MUL", "IMUL") or "," in ins.text:
         return None
     sources = [v for op in ops if op.code in ("INT_ZEXT", "INT_SEXT") and op.out is not None
@@ -432,6 +439,27 @@ def _wide_arithmetic(ins: Insn, ops: list[Op]) -> list[Op] | None:
             out.append(Op("INT_SRIGHT", extension, (low, Var(CONST, 63, 8))))
             out.append(Op("INT_NOTEQUAL", carry, (high, extension)))
         out.append(Op("COPY", Var(REG, 0x20B, 1), (carry,)))
+    return out
+
+
+def _narrow_division(name: str, ops: list[Op], previous: Insn | None) -> list[Op] | None:
+    divides = [op for op in ops if op.code in ("INT_DIV", "INT_SDIV") and op.ins[0].size == 16]
+    if not divides or previous is None:
+        return None
+    before = previous.text.replace(" ", "")
+    extended = before == "CQO" if name == "IDIV" else before in ("XOREDX,EDX", "MOVEDX,0x0")
+    if not extended:
+        return None
+    sources = [v for op in ops if op.code in ("INT_ZEXT", "INT_SEXT") and op.out is not None
+               and op.out.size == 16 and op.ins[0] not in (RAX_, RDX_) for v in op.ins]  # fmt: skip
+    if len(sources) != 1 or sources[0].size != 8:
+        return None
+    quotient, remainder = Var(TMP, FUSED_TEMP - 4, 8), Var(TMP, FUSED_TEMP - 5, 8)
+    signed = name == "IDIV"
+    out = _slice(tuple(ops), {sources[0]})  # a memory divisor: its address and load
+    out += [Op("INT_SDIV" if signed else "INT_DIV", quotient, (RAX_, sources[0]), "x86div64"),
+            Op("INT_SREM" if signed else "INT_REM", remainder, (RAX_, sources[0]), "x86div64"),
+            Op("COPY", RAX_, (quotient,)), Op("COPY", RDX_, (remainder,))]  # fmt: skip
     return out
 
 

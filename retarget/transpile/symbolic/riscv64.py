@@ -564,7 +564,12 @@ class RV64Function(Lowering):
         self.lines += [f"\tbnez\t{b}, 1f", "\tebreak", "1:"]
         mnemonic = ("rem" if remainder else "div") + ("" if signed else "u")
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
-        if not remainder and self._text().startswith(("DIV", "IDIV")):
+        if not remainder and op.extra == "x86div64" and signed:
+            # INT64_MIN / -1 does not fit: #DE on x86.
+            t = self._temp()
+            self.lines += [f"\tli\t{t}, -1", f"\tbne\t{b}, {t}, 1f", f"\tneg\t{t}, {a}",
+                           f"\tbne\t{t}, {a}, 1f", f"\tbeqz\t{a}, 1f", "\tebreak", "1:"]  # fmt: skip
+        elif not remainder and op.extra != "x86div64" and self._text().startswith(("DIV", "IDIV")):
             # x86 also raises #DE when the quotient does not fit the destination.
             fitted = self._extend(dst, size // 2, signed)
             self.lines += [f"\tbeq\t{fitted}, {dst}, 1f", "\tebreak", "1:"]
