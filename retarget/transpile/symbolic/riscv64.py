@@ -30,6 +30,8 @@ FP_SCRATCH = ("ft10", "ft11")
 FS_OFFSET = register("FS_OFFSET")
 RETURN_REG = "a6"
 SAVE_SLOTS = (*SAVED_TEMPS, *FLAG_SAVED)
+WHOLE_MOVES = ("MOVAPS XMM", "MOVAPD XMM", "MOVUPS XMM", "MOVUPD XMM", "MOVDQA XMM",
+               "MOVDQU XMM")  # fmt: skip
 INVERSE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
            "lo": "hs", "hs": "lo", "hi": "ls", "ls": "hi"}  # fmt: skip
 
@@ -297,6 +299,13 @@ class RV64Function(Lowering):
         if op.out == RSP:
             return
         lane = _xmm(op.out)
+        source_lane = _xmm(op.ins[0])
+        if lane is not None and source_lane is not None and self._text().startswith(WHOLE_MOVES):
+            # movaps/movapd/movdqa xmm, xmm: one 64-bit move of the kept half (the lanes
+            # p-code copies one by one all land in it or in the dropped upper half).
+            if lane[1] == 0 and source_lane[1] == 0:
+                self.lines.append(f"\tfmv.d\t{lane[0]}, {source_lane[0]}")
+            return
         if lane is not None and lane[1] == 4 and op.out.size == 4 and op.ins[0].space == CONST:
             # movss from memory zeroes bits 32-63; the single stays NaN-boxed instead, as the
             # RISC-V ABI requires of a float in an FP register (an 8-byte read of this lane
