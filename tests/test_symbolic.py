@@ -91,3 +91,14 @@ def test_riscv_narrow_returns_need_the_prototype(pair) -> None:  # type: ignore[
     assert result.functions[0].translated
     check = verify_function(source, result.assembly, "add_i8", sig, "riscv64")
     assert check.verdict is Verdict.VERIFIED, check.detail
+
+
+def test_riscv_calls_extend_32_bit_arguments_for_known_callees(pair) -> None:  # type: ignore[no-untyped-def]
+    source, _ = pair("long g(int v, long w); long f(int x, long y) { return g(x - 1, y) + 1; }",
+                     "riscv64", "-O2")  # fmt: skip
+    signatures = {"f": "long f(int x, long y)", "g": "long g(int v, long w)"}
+    result = translate_source(source, "riscv64", "c.s", signatures=signatures)
+    assert result.functions[0].translated
+    body = result.assembly.split("call\tg")[0]
+    # The first argument is an int: sign-extended as LP64D wants; the second is left alone.
+    assert body.rstrip().endswith("sext.w\ta0, a0")

@@ -42,6 +42,8 @@ class Lowering(ABC):
     """Instruction address -> the address its relocated operand names."""
     returns: str | None = None
     """Return kind from the prototype: void, x64, x128, s32/u32, s8/u8/s16/u16, f32, f64."""
+    callees: dict[str, list[str]] = field(default_factory=dict)
+    """Known prototypes of called functions: parameter kinds (as ``returns``) by name."""
     lines: list[str] = field(default_factory=list)
     frame: int = 0
     saved: list[str] = field(default_factory=list)

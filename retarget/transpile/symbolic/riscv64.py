@@ -702,8 +702,10 @@ class RV64Function(Lowering):
             return
         if self.facts.rsp_delta[self._insn.address] != 0:
             raise Refusal(f"jump out of the function with a frame in {self._text()}", self._addr())
+        callee = self._callee(target.offset)
+        self._extend_arguments(self.callees.get(callee))
         self.lines += self._unwind()
-        self.lines.append(f"\ttail\t{self._callee(target.offset)}")
+        self.lines.append(f"\ttail\t{callee}")
 
     def _condition(self, v: Var) -> str:
         reg = self.val(v)
@@ -808,8 +810,33 @@ class RV64Function(Lowering):
         self.lines.append(f"\tjr\t{self.val(op.ins[0])}")
 
     def _op_call(self, op: Op) -> None:
-        self.lines.append(f"\tcall\t{self._callee(op.ins[0].offset)}")
+        callee = self._callee(op.ins[0].offset)
+        self._extend_arguments(self.callees.get(callee))
+        self.lines.append(f"\tcall\t{callee}")
         self.lines.append(f"\tmv\t{RETURN_REG}, a0")
+
+    def _extend_arguments(self, kinds: list[str] | None) -> None:
+        """x86 leaves the upper bits of narrow integer arguments unspecified; LP64D wants them
+        extended by type (32-bit ones sign-extended), so a callee with a known prototype gets
+        them that way. Integer arguments fill a0-a7 in order, as they fill rdi, rsi, ..."""
+        if not kinds:
+            return
+        if (
+            sum(not k.startswith("f") for k in kinds) > 6
+            or sum(k.startswith("f") for k in kinds) > 8
+        ):
+            raise Refusal(f"call with stack arguments in {self._text()}", self._addr())
+        registers = iter(("a0", "a1", "a2", "a3", "a4", "a5"))
+        for kind in kinds:
+            if kind.startswith("f"):
+                continue
+            reg = next(registers, None)
+            if reg is None:
+                return
+            if kind in ("s32", "u32"):
+                self.lines.append(f"\tsext.w\t{reg}, {reg}")
+            elif kind[0] in "su" and kind[1:] in ("8", "16"):
+                self._extend(reg, int(kind[1:]) // 8, kind[0] == "s", reg)
 
     def _op_callind(self, op: Op) -> None:
         self.lines.append(f"\tjalr\t{self.val(op.ins[0])}")

@@ -103,7 +103,9 @@ def translate_source(
     reason and the source line; the output is checked to assemble for the target.
     """
     isa = get_target(target)
-    returns = {name: return_kind(parse_prototype(sig)) for name, sig in (signatures or {}).items()}
+    prototypes = {name: parse_prototype(sig) for name, sig in (signatures or {}).items()}
+    returns = {name: return_kind(proto) for name, proto in prototypes.items()}
+    arguments = {name: argument_kinds(proto) for name, proto in prototypes.items()}
     unit = load_unit(text, shown_name)
     parents = {f.name for f in unit.functions}
     wanted = [unit.function(only)] if only else [
@@ -121,7 +123,7 @@ def translate_source(
                 statuses.append(refused[fn.name])
                 continue
             try:
-                lines = _translate_function(ctx, fn.name, isa.name, returns.get(fn.name))
+                lines = _translate_function(ctx, fn.name, isa.name, returns.get(fn.name), arguments)
             except Refusal as refusal:
                 where = unit.line_of(refusal.address) if refusal.address is not None else None
                 status = FunctionStatus(name=fn.name, translated=False, reason=refusal.reason,
@@ -167,7 +169,11 @@ def _does_not_assemble(
 
 
 def _translate_function(
-    ctx: _Context, name: str, target: str, returns: str | None = None
+    ctx: _Context,
+    name: str,
+    target: str,
+    returns: str | None = None,
+    arguments: dict[str, list[str]] | None = None,
 ) -> list[str]:
     unit = ctx.unit
     fn = unit.function(name)
@@ -187,7 +193,7 @@ def _translate_function(
     references = _operand_references(unit, insns)
     naming = Naming(ctx.label, ctx.symbol_for)
     backend = A64Function if target == "aarch64" else RV64Function
-    emitter = backend(fn.name, facts, naming, references, returns)
+    emitter = backend(fn.name, facts, naming, references, returns, arguments or {})
     return emitter.emit(fn.exported)
 
 
@@ -205,6 +211,11 @@ def return_kind(proto: Prototype) -> str:
     if ctype.kind is TypeKind.BOOL:
         return "u8"
     return f"{'s' if ctype.signed else 'u'}{ctype.bits}"
+
+
+def argument_kinds(proto: Prototype) -> list[str]:
+    """Per parameter, how its register is filled under the target ABI (as ``return_kind``)."""
+    return [return_kind(Prototype(proto.name, p.ctype, ())) for p in proto.params]
 
 
 def _undecoded(insns: list[Insn], end: int) -> bool:
