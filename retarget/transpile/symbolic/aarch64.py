@@ -42,6 +42,39 @@ class A64Function(Lowering):
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = CALLER_TEMPS
     SAVED_TEMPS: ClassVar[tuple[str, ...]] = SAVED_TEMPS
 
+    DISPATCH: ClassVar[dict[str, tuple[str, str]]] = {
+        "INT_ADD": ("_binary", "add"),
+        "INT_SUB": ("_binary", "sub"),
+        "INT_MULT": ("_binary", "mul"),
+        "INT_AND": ("_binary", "and"),
+        "INT_OR": ("_binary", "orr"),
+        "INT_XOR": ("_binary", "eor"),
+        "BOOL_AND": ("_binary", "and"),
+        "BOOL_OR": ("_binary", "orr"),
+        "BOOL_XOR": ("_binary", "eor"),
+        "INT_2COMP": ("_unary", "neg"),
+        "INT_NEGATE": ("_unary", "mvn"),
+        "INT_SCARRY": ("_signed_overflow", "add"),
+        "INT_SBORROW": ("_signed_overflow", "sub"),
+        "INT_MULHU": ("_binary", "umulh"),
+        "INT_MULHS": ("_binary", "smulh"),
+        "FLOAT_ADD": ("_fp_binary", "fadd"),
+        "FLOAT_SUB": ("_fp_binary", "fsub"),
+        "FLOAT_MULT": ("_fp_binary", "fmul"),
+        "FLOAT_DIV": ("_fp_binary", "fdiv"),
+        "FLOAT_NEG": ("_fp_unary", "fneg"),
+        "FLOAT_ABS": ("_fp_unary", "fabs"),
+        "FLOAT_SQRT": ("_fp_unary", "fsqrt"),
+        "FLOAT_FLOOR": ("_fp_unary", "frintm"),
+        "FLOAT_CEIL": ("_fp_unary", "frintp"),
+        "FLOAT_ROUND": ("_fp_unary", "frinta"),
+        "FLOAT_EQUAL": ("_fp_compare", "eq"),
+        "FLOAT_NOTEQUAL": ("_fp_compare", "ne"),
+        "FLOAT_LESS": ("_fp_compare", "mi"),
+        "FLOAT_LESSEQUAL": ("_fp_compare", "ls"),
+    }
+    """p-code ops that are one helper call with a mnemonic: (helper, mnemonic)."""
+
     # --- driver ----------------------------------------------------------------------------
 
     def _prologue(self) -> list[str]:
@@ -255,33 +288,6 @@ class A64Function(Lowering):
             return "lsl", value.bit_length() - 1
         return None
 
-    def _op_int_add(self, op: Op) -> None:
-        self._binary(op, "add")
-
-    def _op_int_sub(self, op: Op) -> None:
-        self._binary(op, "sub")
-
-    def _op_int_mult(self, op: Op) -> None:
-        self._binary(op, "mul")
-
-    def _op_int_and(self, op: Op) -> None:
-        self._binary(op, "and")
-
-    def _op_int_or(self, op: Op) -> None:
-        self._binary(op, "orr")
-
-    def _op_int_xor(self, op: Op) -> None:
-        self._binary(op, "eor")
-
-    def _op_bool_and(self, op: Op) -> None:
-        self._binary(op, "and")
-
-    def _op_bool_or(self, op: Op) -> None:
-        self._binary(op, "orr")
-
-    def _op_bool_xor(self, op: Op) -> None:
-        self._binary(op, "eor")
-
     def _op_bool_negate(self, op: Op) -> None:
         assert op.out is not None
         a = self.val(op.ins[0])
@@ -295,12 +301,6 @@ class A64Function(Lowering):
         dst = self._dst(op.out)
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
         self._commit(op.out, dst)
-
-    def _op_int_2comp(self, op: Op) -> None:
-        self._unary(op, "neg")
-
-    def _op_int_negate(self, op: Op) -> None:
-        self._unary(op, "mvn")
 
     def _extend(self, reg: str, size: int, signed: bool, into: str | None = None) -> str:
         """``reg``'s low ``size`` bytes extended to 64 bits (in a fresh register)."""
@@ -408,12 +408,6 @@ class A64Function(Lowering):
             self.lines.append(f"\tcset\t{dst}, ne")
         self._commit(op.out, dst)
 
-    def _op_int_scarry(self, op: Op) -> None:
-        self._signed_overflow(op, "add")
-
-    def _op_int_sborrow(self, op: Op) -> None:
-        self._signed_overflow(op, "sub")
-
     def _shift(self, op: Op, mnemonic: str, signed: bool | None) -> None:
         """p-code shifts: an amount of the width or more gives 0 (or all sign bits)."""
         assert op.out is not None
@@ -482,12 +476,6 @@ class A64Function(Lowering):
                 fitted = self._extend(dst, half, signed)
                 self.lines += [f"\tcmp\t{fitted}, {dst}", "\tb.eq\t1f", "\tbrk\t#0", "1:"]
         self._commit(op.out, dst)
-
-    def _op_int_mulhu(self, op: Op) -> None:
-        self._binary(op, "umulh")
-
-    def _op_int_mulhs(self, op: Op) -> None:
-        self._binary(op, "smulh")
 
     def _op_int_div(self, op: Op) -> None:
         self._divide(op, False, False)
@@ -727,41 +715,11 @@ class A64Function(Lowering):
         self.lines.append(f"\t{mnemonic}\t{a}, {a}, {b}")
         self._from_fp(op.out, a)
 
-    def _op_float_add(self, op: Op) -> None:
-        self._fp_binary(op, "fadd")
-
-    def _op_float_sub(self, op: Op) -> None:
-        self._fp_binary(op, "fsub")
-
-    def _op_float_mult(self, op: Op) -> None:
-        self._fp_binary(op, "fmul")
-
-    def _op_float_div(self, op: Op) -> None:
-        self._fp_binary(op, "fdiv")
-
     def _fp_unary(self, op: Op, mnemonic: str) -> None:
         assert op.out is not None
         a = self._to_fp(op.ins[0], FP_SCRATCH[0])
         self.lines.append(f"\t{mnemonic}\t{a}, {a}")
         self._from_fp(op.out, a)
-
-    def _op_float_neg(self, op: Op) -> None:
-        self._fp_unary(op, "fneg")
-
-    def _op_float_abs(self, op: Op) -> None:
-        self._fp_unary(op, "fabs")
-
-    def _op_float_sqrt(self, op: Op) -> None:
-        self._fp_unary(op, "fsqrt")
-
-    def _op_float_floor(self, op: Op) -> None:
-        self._fp_unary(op, "frintm")
-
-    def _op_float_ceil(self, op: Op) -> None:
-        self._fp_unary(op, "frintp")
-
-    def _op_float_round(self, op: Op) -> None:
-        self._fp_unary(op, "frinta")
 
     def _fp_compare(self, op: Op, cond: str) -> None:
         assert op.out is not None
@@ -771,18 +729,6 @@ class A64Function(Lowering):
         self.lines.append(f"\tfcmp\t{a}, {b}")
         self.lines.append(f"\tcset\t{dst}, {cond}")
         self._commit(op.out, dst)
-
-    def _op_float_equal(self, op: Op) -> None:
-        self._fp_compare(op, "eq")
-
-    def _op_float_notequal(self, op: Op) -> None:
-        self._fp_compare(op, "ne")
-
-    def _op_float_less(self, op: Op) -> None:
-        self._fp_compare(op, "mi")
-
-    def _op_float_lessequal(self, op: Op) -> None:
-        self._fp_compare(op, "ls")
 
     def _op_float_nan(self, op: Op) -> None:
         assert op.out is not None

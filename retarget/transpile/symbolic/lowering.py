@@ -68,6 +68,8 @@ class Lowering(ABC):
     """Scratch registers a call may clobber (temporaries never live across a call)."""
     SAVED_TEMPS: ClassVar[tuple[str, ...]] = ()
     """Callee-saved scratch registers: saved at the frame's bottom when used."""
+    DISPATCH: ClassVar[dict[str, tuple[str, str]]] = {}
+    """p-code ops lowered by one helper with a mnemonic: code -> (helper, mnemonic)."""
 
     @abstractmethod
     def _prologue(self) -> list[str]:
@@ -194,12 +196,7 @@ class Lowering(ABC):
         self._last_use = _last_uses(needed)
         self._last_use |= {v: len(needed) for v in (left, right) if v.space == TMP}
         for index, op in enumerate(needed):
-            self._scratch = []
-            self._current = op
-            self._op(op, index)
-            bound = set(self._temps.values())
-            self._free[:0] = [r for r in self._scratch if r not in bound]
-            self._release(index)
+            self._emit_op(op, index)
         self._scratch = []
 
     @abstractmethod
@@ -267,14 +264,19 @@ class Lowering(ABC):
         for index, op in enumerate(ops):
             if index in targets:
                 self.lines.append(f".Lp{ins.address:x}_{index}:")
-            self._scratch = []
-            self._current = op
-            self._op(op, index)
-            bound = set(self._temps.values())
-            self._free[:0] = [r for r in self._scratch if r not in bound]
-            self._release(index)
+            self._emit_op(op, index)
         if len(ops) in targets:
             self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
+
+    def _emit_op(self, op: Op, index: int) -> None:
+        """One op: its scratch registers go back to the pool after it, temporaries after
+        their last use."""
+        self._scratch = []
+        self._current = op
+        self._op(op, index)
+        bound = set(self._temps.values())
+        self._free[:0] = [r for r in self._scratch if r not in bound]
+        self._release(index)
 
     def _call_ops(self, ins: Insn, ops: list[Op]) -> list[Op]:
         """Drop the push of the x86 return address: ``bl`` keeps it in x30 instead."""
@@ -357,12 +359,16 @@ class Lowering(ABC):
             self._free_snapshot = list(self._free)
             if self._alias(op, index):
                 return
-        handler = getattr(self, f"_op_{op.code.lower()}", None)
-        if handler is None:
-            name = op.extra.strip(" ()") or op.code
-            raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
         self._zero_extended = False
-        handler(op)
+        if op.code in self.DISPATCH:
+            helper, mnemonic = self.DISPATCH[op.code]
+            getattr(self, helper)(op, mnemonic)
+        else:
+            handler = getattr(self, f"_op_{op.code.lower()}", None)
+            if handler is None:
+                name = op.extra.strip(" ()") or op.code
+                raise Refusal(f"unsupported: {self._text()} ({name})", self._addr())
+            handler(op)
         if op.extra == "w32" and not self._zero_extended:
             assert op.out is not None
             self._clear_upper32(self._dst(op.out))

@@ -69,6 +69,38 @@ class RV64Function(Lowering):
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = CALLER_TEMPS
     SAVED_TEMPS: ClassVar[tuple[str, ...]] = SAVED_TEMPS
 
+    DISPATCH: ClassVar[dict[str, tuple[str, str]]] = {
+        "INT_ADD": ("_binary", "add"),
+        "INT_SUB": ("_binary", "sub"),
+        "INT_MULT": ("_binary", "mul"),
+        "INT_AND": ("_binary", "and"),
+        "INT_OR": ("_binary", "or"),
+        "INT_XOR": ("_binary", "xor"),
+        "BOOL_AND": ("_binary", "and"),
+        "BOOL_OR": ("_binary", "or"),
+        "BOOL_XOR": ("_binary", "xor"),
+        "INT_2COMP": ("_unary", "neg"),
+        "INT_NEGATE": ("_unary", "not"),
+        "INT_EQUAL": ("_equality", "seqz"),
+        "INT_NOTEQUAL": ("_equality", "snez"),
+        "INT_LEFT": ("_shift", "sll"),
+        "INT_RIGHT": ("_shift", "srl"),
+        "INT_SRIGHT": ("_shift", "sra"),
+        "INT_MULHU": ("_binary", "mulhu"),
+        "INT_MULHS": ("_binary", "mulh"),
+        "FLOAT_ADD": ("_fp_binary", "fadd"),
+        "FLOAT_SUB": ("_fp_binary", "fsub"),
+        "FLOAT_MULT": ("_fp_binary", "fmul"),
+        "FLOAT_DIV": ("_fp_binary", "fdiv"),
+        "FLOAT_NEG": ("_fp_unary", "fneg"),
+        "FLOAT_ABS": ("_fp_unary", "fabs"),
+        "FLOAT_SQRT": ("_fp_unary", "fsqrt"),
+        "FLOAT_EQUAL": ("_fp_compare", "feq"),
+        "FLOAT_LESS": ("_fp_compare", "flt"),
+        "FLOAT_LESSEQUAL": ("_fp_compare", "fle"),
+    }
+    """p-code ops that are one helper call with a mnemonic: (helper, mnemonic)."""
+
     # --- frame -----------------------------------------------------------------------------
     def _frame_size(self) -> int:
         return (8 - self.facts.lowest + 8 * len(SAVE_SLOTS) + 15) & ~15
@@ -370,33 +402,6 @@ class RV64Function(Lowering):
         self._commit(op.out, dst)
         return True
 
-    def _op_int_add(self, op: Op) -> None:
-        self._binary(op, "add")
-
-    def _op_int_sub(self, op: Op) -> None:
-        self._binary(op, "sub")
-
-    def _op_int_mult(self, op: Op) -> None:
-        self._binary(op, "mul")
-
-    def _op_int_and(self, op: Op) -> None:
-        self._binary(op, "and")
-
-    def _op_int_or(self, op: Op) -> None:
-        self._binary(op, "or")
-
-    def _op_int_xor(self, op: Op) -> None:
-        self._binary(op, "xor")
-
-    def _op_bool_and(self, op: Op) -> None:
-        self._binary(op, "and")
-
-    def _op_bool_or(self, op: Op) -> None:
-        self._binary(op, "or")
-
-    def _op_bool_xor(self, op: Op) -> None:
-        self._binary(op, "xor")
-
     def _op_bool_negate(self, op: Op) -> None:
         assert op.out is not None
         a = self.val(op.ins[0])
@@ -410,12 +415,6 @@ class RV64Function(Lowering):
         dst = self._dst(op.out)
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
         self._commit(op.out, dst)
-
-    def _op_int_2comp(self, op: Op) -> None:
-        self._unary(op, "neg")
-
-    def _op_int_negate(self, op: Op) -> None:
-        self._unary(op, "not")
 
     def _op_int_zext(self, op: Op) -> None:
         assert op.out is not None
@@ -437,12 +436,6 @@ class RV64Function(Lowering):
             self._extend(self.val(op.ins[0]), size, signed),
             self._extend(self.val(op.ins[1]), size, signed),
         )
-
-    def _op_int_equal(self, op: Op) -> None:
-        self._equality(op, "seqz")
-
-    def _op_int_notequal(self, op: Op) -> None:
-        self._equality(op, "snez")
 
     def _equality(self, op: Op, test: str) -> None:
         assert op.out is not None
@@ -552,15 +545,6 @@ class RV64Function(Lowering):
             self.lines.append(f"\tand\t{dst}, {dst}, {small}")
         self._commit(op.out, dst)
 
-    def _op_int_left(self, op: Op) -> None:
-        self._shift(op, "sll")
-
-    def _op_int_right(self, op: Op) -> None:
-        self._shift(op, "srl")
-
-    def _op_int_sright(self, op: Op) -> None:
-        self._shift(op, "sra")
-
     def _divide(self, op: Op, signed: bool, remainder: bool) -> None:
         assert op.out is not None
         size = op.ins[0].size
@@ -583,12 +567,6 @@ class RV64Function(Lowering):
             fitted = self._extend(dst, size // 2, signed)
             self.lines += [f"\tbeq\t{fitted}, {dst}, 1f", "\tebreak", "1:"]
         self._commit(op.out, dst)
-
-    def _op_int_mulhu(self, op: Op) -> None:
-        self._binary(op, "mulhu")
-
-    def _op_int_mulhs(self, op: Op) -> None:
-        self._binary(op, "mulh")
 
     def _op_int_div(self, op: Op) -> None:
         self._divide(op, False, False)
@@ -934,33 +912,12 @@ class RV64Function(Lowering):
         self.lines.append(f"\t{mnemonic}.{suffix}\t{a}, {a}, {b}")
         self._from_fp(op.out, a)
 
-    def _op_float_add(self, op: Op) -> None:
-        self._fp_binary(op, "fadd")
-
-    def _op_float_sub(self, op: Op) -> None:
-        self._fp_binary(op, "fsub")
-
-    def _op_float_mult(self, op: Op) -> None:
-        self._fp_binary(op, "fmul")
-
-    def _op_float_div(self, op: Op) -> None:
-        self._fp_binary(op, "fdiv")
-
     def _fp_unary(self, op: Op, mnemonic: str) -> None:
         assert op.out is not None
         suffix = _fp_suffix(op.out.size)
         a = self._to_fp(op.ins[0], FP_SCRATCH[0])
         self.lines.append(f"\t{mnemonic}.{suffix}\t{a}, {a}")
         self._from_fp(op.out, a)
-
-    def _op_float_neg(self, op: Op) -> None:
-        self._fp_unary(op, "fneg")
-
-    def _op_float_abs(self, op: Op) -> None:
-        self._fp_unary(op, "fabs")
-
-    def _op_float_sqrt(self, op: Op) -> None:
-        self._fp_unary(op, "fsqrt")
 
     def _fp_compare(self, op: Op, mnemonic: str, negate: bool = False) -> None:
         assert op.out is not None
@@ -973,17 +930,8 @@ class RV64Function(Lowering):
             self.lines.append(f"\txori\t{dst}, {dst}, 1")
         self._commit(op.out, dst)
 
-    def _op_float_equal(self, op: Op) -> None:
-        self._fp_compare(op, "feq")
-
     def _op_float_notequal(self, op: Op) -> None:
         self._fp_compare(op, "feq", negate=True)
-
-    def _op_float_less(self, op: Op) -> None:
-        self._fp_compare(op, "flt")
-
-    def _op_float_lessequal(self, op: Op) -> None:
-        self._fp_compare(op, "fle")
 
     def _op_float_nan(self, op: Op) -> None:
         assert op.out is not None
