@@ -477,18 +477,6 @@ class A64Function(Lowering):
                 self.lines += [f"\tcmp\t{fitted}, {dst}", "\tb.eq\t1f", "\tbrk\t#0", "1:"]
         self._commit(op.out, dst)
 
-    def _op_int_div(self, op: Op) -> None:
-        self._divide(op, False, False)
-
-    def _op_int_rem(self, op: Op) -> None:
-        self._divide(op, False, True)
-
-    def _op_int_sdiv(self, op: Op) -> None:
-        self._divide(op, True, False)
-
-    def _op_int_srem(self, op: Op) -> None:
-        self._divide(op, True, True)
-
     def _op_subpiece(self, op: Op) -> None:
         assert op.out is not None
         a = self.val(op.ins[0])

@@ -88,6 +88,22 @@ class Lowering(ABC):
         raise NotImplementedError
 
     @abstractmethod
+    def _divide(self, op: Op, signed: bool, remainder: bool) -> None:
+        """Quotient or remainder with x86's #DE cases (zero divisor, quotient too wide)."""
+
+    def _op_int_div(self, op: Op) -> None:
+        self._divide(op, False, False)
+
+    def _op_int_rem(self, op: Op) -> None:
+        self._divide(op, False, True)
+
+    def _op_int_sdiv(self, op: Op) -> None:
+        self._divide(op, True, False)
+
+    def _op_int_srem(self, op: Op) -> None:
+        self._divide(op, True, True)
+
+    @abstractmethod
     def _wide(self, op: Op) -> None:
         """An op on 128-bit (XMM) values."""
         raise NotImplementedError

@@ -568,18 +568,6 @@ class RV64Function(Lowering):
             self.lines += [f"\tbeq\t{fitted}, {dst}, 1f", "\tebreak", "1:"]
         self._commit(op.out, dst)
 
-    def _op_int_div(self, op: Op) -> None:
-        self._divide(op, False, False)
-
-    def _op_int_rem(self, op: Op) -> None:
-        self._divide(op, False, True)
-
-    def _op_int_sdiv(self, op: Op) -> None:
-        self._divide(op, True, False)
-
-    def _op_int_srem(self, op: Op) -> None:
-        self._divide(op, True, True)
-
     def _op_subpiece(self, op: Op) -> None:
         assert op.out is not None
         shift = 8 * op.ins[1].offset

@@ -48,6 +48,22 @@ class _Context:
     text_labels: set[int] = field(default_factory=set)
     data_labels: set[int] = field(default_factory=set)
     global_refs: set[int] = field(default_factory=set)
+    _code_in_data: frozenset[int] | None = None
+
+    def code_in_data(self) -> frozenset[int]:
+        """Code addresses relocated data words stand for (jump-table entries), found once."""
+        if self._code_in_data is None:
+            found: set[int] = set()
+            for section in self.unit.data_sections():
+                end = section.address + section.size
+                for at, refs in self.unit.references.items():
+                    if section.address <= at < end:
+                        for ref in refs:
+                            value = _data_word_target(self.unit, ref.at, ref.kind, ref.target)
+                            if value is not None:
+                                found.add(value)
+            self._code_in_data = frozenset(found)
+        return self._code_in_data
 
     def label(self, address: int) -> str:
         return f".Lx{address:x}"
@@ -188,7 +204,9 @@ def _translate_function(
             raise Refusal("bytes that do not decode as x86-64", lifted[-1].end if lifted else None)
         insns += lifted
     ranges = [(p.start, p.end) for p in parts]
-    table_targets = sorted({t for lo, hi in ranges for t in _table_targets(unit, lo, hi)})
+    table_targets = sorted(
+        {t for t in ctx.code_in_data() if any(lo <= t < hi for lo, hi in ranges)}
+    )
     facts = build_blocks(insns, ranges, table_targets)
     references = _operand_references(unit, insns)
     naming = Naming(ctx.label, ctx.symbol_for)
@@ -232,18 +250,6 @@ def _operand_references(unit: X86Unit, insns: list) -> dict[int, int]:  # type: 
                 extra = (ins.end - at) if ref.kind in PC_RELATIVE else 0
                 out[ins.address] = ref.target + extra
     return out
-
-
-def _table_targets(unit: X86Unit, start: int, end: int) -> list[int]:
-    """Code addresses inside [start, end) that data refers to (jump-table entries)."""
-    targets: list[int] = []
-    for section in unit.data_sections():
-        for at in range(section.address, section.address + section.size):
-            for ref in unit.references.get(at, []):
-                value = _data_word_target(unit, ref.at, ref.kind, ref.target)
-                if value is not None and start <= value < end:
-                    targets.append(value)
-    return sorted(set(targets))
 
 
 def _data_word_target(unit: X86Unit, at: int, kind: str, target: int) -> int | None:
