@@ -18,7 +18,8 @@ from retarget.transpile.symbolic.analysis import (
     is_flag,
 )
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
-from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering, _signed
+from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering
+from retarget.transpile.symbolic.passes import signed_value
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
        0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
@@ -272,7 +273,7 @@ class A64Function(Lowering):
     @staticmethod
     def _immediate(mnemonic: str, value: int, size: int) -> tuple[str, int] | None:
         """(mnemonic, immediate) doing the same to the low ``size`` bytes, if one encodes."""
-        signed = _signed(value, size)
+        signed = signed_value(value, size)
         if mnemonic in ("add", "sub"):
             if 0 <= signed < 4096:
                 return mnemonic, signed
@@ -341,7 +342,7 @@ class A64Function(Lowering):
         if size in (4, 8):
             a = self.val(left)
             if right.space == CONST and self._symbolic(self._constant(right)) is None:
-                value = _signed(self._constant(right), size)
+                value = signed_value(self._constant(right), size)
                 if 0 <= value < 4096:
                     self.lines.append(f"\tcmp\t{_width(a, size)}, #{value}")
                     return
@@ -560,7 +561,7 @@ class A64Function(Lowering):
         assert self._insn is not None
         target = op.ins[0]
         if target.space == CONST:
-            index = self._op_index(op) + _signed(target.offset, 8)
+            index = self._op_index(op) + signed_value(target.offset, 8)
             self.lines.append(f"\tb\t.Lp{self._insn.address:x}_{index}")
             return
         if target.offset in self.facts.blocks:
@@ -577,7 +578,7 @@ class A64Function(Lowering):
         cond = self.val(op.ins[1])
         target = op.ins[0]
         if target.space == CONST:
-            index = self._op_index(op) + _signed(target.offset, 8)
+            index = self._op_index(op) + signed_value(target.offset, 8)
             self.lines.append(f"\ttbnz\t{cond}, #0, .Lp{self._insn.address:x}_{index}")
             return
         if target.offset not in self.facts.blocks:

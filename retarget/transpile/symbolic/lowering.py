@@ -12,16 +12,14 @@ from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal, is_flag
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var
+from retarget.transpile.symbolic.passes import (
+    PASSES,
+    ops_computing,
+    signed_value,
+    wide_arithmetic,
+)
 
 RESTORE_MARK = "\t# restore callee-saved registers"
-FUSED_TEMP = 0xF000_0000
-"""Offsets of temporaries the lowering introduces (pypcode's own are far below)."""
-
-
-def _signed(value: int, size: int) -> int:
-    bits = 8 * size
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
 
 
 @dataclass
@@ -207,7 +205,7 @@ class Lowering(ABC):
         """Label and the ops computing a cmp/test's operands (a load from memory, say)."""
         self.lines.append(f"{self.naming.label(first.address)}:")
         self._begin(first)
-        needed = _slice(first.ops, {left, right})
+        needed = ops_computing(first.ops, {left, right})
         self._ops = needed
         self._last_use = _last_uses(needed)
         self._last_use |= {v: len(needed) for v in (left, right) if v.space == TMP}
@@ -254,7 +252,7 @@ class Lowering(ABC):
     def _instruction(self, ins: Insn) -> None:
         self._begin(ins)
         ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
-        wide = _wide_arithmetic(ins, ops, self._previous)
+        wide = wide_arithmetic(ins, ops, self._previous)
         if wide is not None and self.returns is None and ins.text.startswith(("MUL", "IMUL")):
             raise Refusal("a 128-bit product: whether rdx is part of the return value needs "
                           "the prototype", ins.address)  # fmt: skip
@@ -264,9 +262,9 @@ class Lowering(ABC):
             ops = wide
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
-        fused = _fold_displacements(
-            _fuse_zero_extension(_fuse_load_extension(_drop_unread(_narrow_subpieces(ops))))
-        )
+        fused = ops
+        for rewrite in PASSES:
+            fused = rewrite(fused)
         for new, old in zip(fused, ops, strict=True):
             self._index[id(new)] = self._index[id(old)]
         ops = fused
@@ -275,7 +273,7 @@ class Lowering(ABC):
         self._ops = ops
         internal = {i for i, op in enumerate(ops)
                     if op.code in ("BRANCH", "CBRANCH") and op.ins[0].space == CONST}  # fmt: skip
-        targets = {i + _signed(ops[i].ins[0].offset, 8) for i in internal}
+        targets = {i + signed_value(ops[i].ins[0].offset, 8) for i in internal}
         self._last_use = _last_uses(ops)
         for index, op in enumerate(ops):
             if index in targets:
@@ -427,214 +425,6 @@ def _last_uses(ops: list[Op]) -> dict[Var, int]:
     return last
 
 
-RAX_, RDX_ = Var(REG, 0x00, 8), Var(REG, 0x10, 8)
-
-
-def _wide_arithmetic(ins: Insn, ops: list[Op], previous: Insn | None) -> list[Op] | None:
-    """The 128-bit shapes of 64-bit x86 arithmetic that have direct equivalents: cqo (rdx =
-    sign of rax), one-operand mul/imul (rdx:rax = rax * src, high half by umulh/smulh), and
-    div/idiv right after rdx was set to the extension of rax (xor edx, edx / cqo), which makes
-    the 128-bit dividend a 64-bit one."""
-    name = ins.text.split()[0] if ins.text else ""
-    if name == "CQO":
-        return [Op("INT_SRIGHT", RDX_, (RAX_, Var(CONST, 63, 8)))]
-    if name in ("DIV", "IDIV"):
-        return _narrow_division(name, ops, previous)
-    if name not in ("MUL", "IMUL") or "," in ins.text:
-        return None
-    sources = [v for op in ops if op.code in ("INT_ZEXT", "INT_SEXT") and op.out is not None
-               and op.out.size == 16 for v in op.ins if v != RAX_]  # fmt: skip
-    if len(sources) != 1 or sources[0].size != 8:
-        return None
-    source = sources[0]
-    high, low = Var(TMP, FUSED_TEMP - 2, 8), Var(TMP, FUSED_TEMP - 1, 8)
-    code = "INT_MULHU" if name == "MUL" else "INT_MULHS"
-    out = [Op(code, high, (RAX_, source)), Op("INT_MULT", low, (RAX_, source)),
-           Op("COPY", RDX_, (high,)), Op("COPY", RAX_, (low,))]  # fmt: skip
-    flags = {op.out for op in ops if op.out is not None and op.out.space == REG
-             and op.out.offset >= 0x200}  # fmt: skip
-    if flags:
-        # CF = OF = "the high half is not just the extension of the low half".
-        carry = Var(REG, 0x200, 1)
-        extension = Var(TMP, FUSED_TEMP - 3, 8)
-        if name == "MUL":
-            out.append(Op("INT_NOTEQUAL", carry, (high, Var(CONST, 0, 8))))
-        else:
-            out.append(Op("INT_SRIGHT", extension, (low, Var(CONST, 63, 8))))
-            out.append(Op("INT_NOTEQUAL", carry, (high, extension)))
-        out.append(Op("COPY", Var(REG, 0x20B, 1), (carry,)))
-    return out
-
-
-def _narrow_division(name: str, ops: list[Op], previous: Insn | None) -> list[Op] | None:
-    divides = [op for op in ops if op.code in ("INT_DIV", "INT_SDIV") and op.ins[0].size == 16]
-    if not divides or previous is None:
-        return None
-    before = previous.text.replace(" ", "")
-    extended = before == "CQO" if name == "IDIV" else before in ("XOREDX,EDX", "MOVEDX,0x0")
-    if not extended:
-        return None
-    sources = [v for op in ops if op.code in ("INT_ZEXT", "INT_SEXT") and op.out is not None
-               and op.out.size == 16 and op.ins[0] not in (RAX_, RDX_) for v in op.ins]  # fmt: skip
-    if len(sources) != 1 or sources[0].size != 8:
-        return None
-    quotient, remainder = Var(TMP, FUSED_TEMP - 4, 8), Var(TMP, FUSED_TEMP - 5, 8)
-    signed = name == "IDIV"
-    out = _slice(tuple(ops), {sources[0]})  # a memory divisor: its address and load
-    out += [Op("INT_SDIV" if signed else "INT_DIV", quotient, (RAX_, sources[0]), "x86div64"),
-            Op("INT_SREM" if signed else "INT_REM", remainder, (RAX_, sources[0]), "x86div64"),
-            Op("COPY", RAX_, (quotient,)), Op("COPY", RDX_, (remainder,))]  # fmt: skip
-    return out
-
-
-NARROWABLE = {"INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR"}
-
-
-def _narrow_subpieces(ops: list[Op]) -> list[Op]:
-    """``x = low part of (a op b)`` for +, -, *, &, |, ^ is ``x = low(a) op low(b)``: the wide
-    operation (and the extensions feeding it, as in imul r32) is not needed. Positions are kept;
-    what becomes unread is dropped by ``_drop_unread``."""
-    out = list(ops)
-    defs: dict[Var, int] = {
-        op.out: i for i, op in enumerate(out) if op.out is not None and op.out.space == TMP
-    }
-    for i, op in enumerate(out):
-        if op.code != "SUBPIECE" or op.out is None or op.ins[1].offset != 0:
-            continue
-        wide = op.ins[0]
-        j = defs.get(wide)
-        if j is None or j >= i or out[j].code not in NARROWABLE:
-            continue
-        if sum(wide in other.ins for other in out) != 1:
-            continue
-        size = op.out.size
-        narrow = [_narrow(v, size, out, defs) for v in out[j].ins]
-        if any(v is None for v in narrow):
-            continue
-        out[i] = Op(out[j].code, op.out, tuple(v for v in narrow if v is not None))
-    return out
-
-
-def _narrow(v: Var, size: int, ops: list[Op], defs: dict[Var, int]) -> Var | None:
-    """``v``'s low ``size`` bytes as a varnode of that size, where one names them."""
-    if v.space == CONST:
-        return Var(CONST, v.offset & ((1 << (8 * size)) - 1), size)
-    if v.space == REG and v.size >= size and v.offset < 0x100 and v.offset % 8 == 0:
-        return Var(REG, v.offset, size)
-    j = defs.get(v)
-    if j is not None and ops[j].code in ("INT_SEXT", "INT_ZEXT") and ops[j].ins[0].size == size:
-        source = ops[j].ins[0]
-        return source if source.space != TMP else None
-    return None
-
-
-def _drop_unread(ops: list[Op]) -> list[Op]:
-    """Ops computing temporaries nothing reads any more become NOPs (positions kept)."""
-    out = list(ops)
-    changed = True
-    while changed:
-        changed = False
-        read = {v for op in out for v in op.ins}
-        for i, op in enumerate(out):
-            if op.out is not None and op.out.space == TMP and op.out not in read:
-                if op.code not in ("CALLOTHER", "LOAD"):
-                    out[i] = Op("NOP", None, ())
-                    changed = True
-    return out
-
-
-def _fold_displacements(ops: list[Op]) -> list[Op]:
-    """``t = a + c; LOAD/STORE [t]`` (t used nowhere else, a unchanged in between) addresses
-    memory as ``[a + c]``: the addition disappears into the instruction's offset."""
-    out = list(ops)
-    for i, op in enumerate(out):
-        if op.code not in ("INT_ADD", "INT_SUB") or op.out is None or op.out.space != TMP:
-            continue
-        base, const = op.ins
-        if const.space != CONST or base.space == CONST or op.out.size != 8:
-            continue
-        value = _signed(const.offset, 8)
-        disp = value if op.code == "INT_ADD" else -value
-        users = [j for j, later in enumerate(out) if op.out in later.ins]
-        if len(users) != 1:
-            continue
-        j = users[0]
-        user = out[j]
-        if user.code not in ("LOAD", "STORE") or user.ins[1] != op.out or user.disp:
-            continue
-        if any(
-            later.out is not None
-            and later.out.space == base.space
-            and later.out.offset < base.offset + base.size
-            and base.offset < later.out.offset + later.out.size
-            for later in out[i + 1 : j]
-        ):
-            continue
-        ins = (user.ins[0], base, *user.ins[2:])
-        out[j] = Op(user.code, user.out, ins, user.extra, disp)
-        out[i] = Op("NOP", None, ())
-    return out
-
-
-def _fuse_load_extension(ops: list[Op]) -> list[Op]:
-    """``t = LOAD a; x = SEXT/ZEXT t`` (t used nowhere else) is one extending load, marked
-    ``extra = "sext<size>"`` or ``"zext<size>"``."""
-    out = list(ops)
-    for i in range(len(out) - 1):
-        load, ext = out[i], out[i + 1]
-        temp = load.out
-        if (
-            load.code == "LOAD"
-            and temp is not None
-            and temp.space == TMP
-            and temp.size < 8
-            and ext.code in ("INT_SEXT", "INT_ZEXT")
-            and ext.ins == (temp,)
-            and ext.out is not None
-            and ext.out.size <= 8
-            and sum(temp in op.ins for op in out) == 1
-        ):
-            kind = "sext" if ext.code == "INT_SEXT" else "zext"
-            out[i] = Op("NOP", None, ())  # keeps positions (internal branch offsets)
-            out[i + 1] = Op("LOAD", ext.out, load.ins, f"{kind}{temp.size}", load.disp)
-    return out
-
-
-def _fuse_zero_extension(ops: list[Op]) -> list[Op]:
-    """``EAX = f(...); RAX = zext(EAX)`` (every 32-bit x86 write) computes f into a temporary
-    and writes the whole register once, instead of merging 32 bits into it first."""
-    out = list(ops)
-    for i in range(len(out) - 1):
-        first, second = out[i], out[i + 1]
-        target = first.out
-        if (
-            target is not None
-            and target.space == REG
-            and target.size == 4
-            and target.offset < 0x100
-            and target.offset % 8 == 0
-            and second.code == "INT_ZEXT"
-            and second.ins == (target,)
-            and second.out == Var(REG, target.offset, 8)
-        ):
-            if first.code in W32_SAFE and not first.extra:
-                # Computed straight into the full register, then its upper half cleared (or
-                # by a 32-bit instruction that clears it anyway: see ``Lowering._op``).
-                out[i] = Op(first.code, second.out, first.ins, "w32")
-                out[i + 1] = Op("NOP", None, ())
-                continue
-            temp = Var(TMP, FUSED_TEMP + i, 4)
-            out[i] = Op(first.code, temp, first.ins, first.extra)
-            out[i + 1] = Op(second.code, second.out, (temp,), second.extra)
-    return out
-
-
-W32_SAFE = {"COPY", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR",
-            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_ZEXT", "INT_SEXT", "SUBPIECE"}  # fmt: skip
-"""Ops whose handlers size their work by the inputs, so a 32-bit result may be computed into
-a 64-bit destination: the low 32 bits come out right."""
-
-
 JCC = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JL": "lt", "JNGE": "lt",
        "JGE": "ge", "JNL": "ge", "JG": "gt", "JNLE": "gt", "JLE": "le", "JNG": "le",
        "JB": "lo", "JC": "lo", "JNAE": "lo", "JAE": "hs", "JNB": "hs", "JNC": "hs",
@@ -689,15 +479,3 @@ def _operands(ins: Insn) -> tuple[Var, Var] | None:
         return None
     left, right = ops[0].ins
     return left, right
-
-
-def _slice(ops: tuple[Op, ...], wanted: set[Var]) -> list[Op]:
-    """The ops that compute ``wanted`` temporaries (in order); registers are read directly."""
-    needed: list[Op] = []
-    want = {v for v in wanted if v.space == TMP}
-    for op in reversed(ops):
-        if op.out is not None and op.out in want:
-            needed.append(op)
-            want.discard(op.out)
-            want |= {v for v in op.ins if v.space == TMP}
-    return list(reversed(needed))

@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RSP, Refusal, gpr_base, is_flag
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var, register
-from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering, _signed
+from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering
+from retarget.transpile.symbolic.passes import signed_value
 
 GPR = {0x00: "a6", 0x08: "a3", 0x10: "a2", 0x18: "s1", 0x28: "s2", 0x30: "a1", 0x38: "a0",
        0x80: "a4", 0x88: "a5", 0x90: "a7", 0x98: "t3", 0xA0: "s3", 0xA8: "s4", 0xB0: "s5",
@@ -259,7 +260,7 @@ class RV64Function(Lowering):
         if symbol is not None:
             self.lines.append(f"\tlla\t{reg}, {symbol}")
             return
-        self.lines.append(f"\tli\t{reg}, {_signed(value, 8)}")
+        self.lines.append(f"\tli\t{reg}, {signed_value(value, 8)}")
 
     def _dst(self, v: Var) -> str:
         if v.space == TMP:
@@ -387,7 +388,7 @@ class RV64Function(Lowering):
             left, right = right, left
         if right.space != CONST or self._symbolic(self._constant(right)) is not None:
             return None
-        value = _signed(self._constant(right), right.size)
+        value = signed_value(self._constant(right), right.size)
         if mnemonic == "sub":
             mnemonic, value = "add", -value
         if mnemonic == "mul" and value > 0 and value & (value - 1) == 0:
@@ -601,7 +602,7 @@ class RV64Function(Lowering):
             self.lines.append(f"\tmv\t{dst}, {x}")
         for shift, mask in ((1, 0x5555555555555555), (2, 0x3333333333333333)):
             self.lines.append(f"\tsrli\t{t}, {dst}, {shift}")
-            self.lines.append(f"\tli\t{m}, {_signed(mask, 8)}")
+            self.lines.append(f"\tli\t{m}, {signed_value(mask, 8)}")
             self.lines.append(f"\tand\t{t}, {t}, {m}")
             self.lines.append(
                 f"\tand\t{dst}, {dst}, {m}" if shift == 2 else f"\tsub\t{dst}, {dst}, {t}"
@@ -610,9 +611,9 @@ class RV64Function(Lowering):
                 self.lines.append(f"\tadd\t{dst}, {dst}, {t}")
         self.lines.append(f"\tsrli\t{t}, {dst}, 4")
         self.lines.append(f"\tadd\t{dst}, {dst}, {t}")
-        self.lines.append(f"\tli\t{m}, {_signed(0x0F0F0F0F0F0F0F0F, 8)}")
+        self.lines.append(f"\tli\t{m}, {signed_value(0x0F0F0F0F0F0F0F0F, 8)}")
         self.lines.append(f"\tand\t{dst}, {dst}, {m}")
-        self.lines.append(f"\tli\t{m}, {_signed(0x0101010101010101, 8)}")
+        self.lines.append(f"\tli\t{m}, {signed_value(0x0101010101010101, 8)}")
         self.lines.append(f"\tmul\t{dst}, {dst}, {m}")
         self.lines.append(f"\tsrli\t{dst}, {dst}, 56")
         self._commit(op.out, dst)
@@ -660,7 +661,7 @@ class RV64Function(Lowering):
         assert self._insn is not None
         target = op.ins[0]
         if target.space == CONST:
-            index = self._op_index(op) + _signed(target.offset, 8)
+            index = self._op_index(op) + signed_value(target.offset, 8)
             self.lines.append(f"\tj\t.Lp{self._insn.address:x}_{index}")
             return
         if target.offset in self.facts.blocks:
@@ -686,7 +687,7 @@ class RV64Function(Lowering):
         cond = self._condition(op.ins[1])
         target = op.ins[0]
         if target.space == CONST:
-            index = self._op_index(op) + _signed(target.offset, 8)
+            index = self._op_index(op) + signed_value(target.offset, 8)
             label = f".Lp{self._insn.address:x}_{index}"
         elif target.offset in self.facts.blocks:
             label = self.naming.label(target.offset)
