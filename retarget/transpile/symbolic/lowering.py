@@ -10,7 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from retarget.transpile.symbolic.analysis import RIP, RSP, FunctionFacts, Refusal, is_flag
+from retarget.transpile.symbolic.analysis import (
+    RIP,
+    RSP,
+    FunctionFacts,
+    Refusal,
+    gpr_base,
+    is_flag,
+)
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var
 from retarget.transpile.symbolic.passes import (
     PASSES,
@@ -18,6 +25,7 @@ from retarget.transpile.symbolic.passes import (
     signed_value,
     wide_arithmetic,
 )
+from retarget.transpile.symbolic.upper import dead_upper_halves
 
 RESTORE_MARK = "\t# restore callee-saved registers"
 
@@ -61,6 +69,8 @@ class Lowering(ABC):
     """Set by a handler whose 32-bit instruction already cleared the upper half."""
     _aliases: set[Var] = field(default_factory=set)
     _free_snapshot: list[str] = field(default_factory=list)
+    _upper_dead: set[tuple[int, int]] = field(default_factory=set)
+    """(instruction, register) of 32-bit writes whose zeroed upper half nothing reads."""
 
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = ()
     """Scratch registers a call may clobber (temporaries never live across a call)."""
@@ -109,6 +119,7 @@ class Lowering(ABC):
     def emit(self, exported: bool) -> list[str]:
         body: list[str] = []
         self.lines = body
+        self._upper_dead = dead_upper_halves(self.facts, self.returns, self._call_kinds)
         for addr in self.facts.order:
             insns = self.facts.blocks[addr].insns
             i = 0
@@ -129,6 +140,17 @@ class Lowering(ABC):
         head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
         head += self._prologue()
         return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
+
+    def _call_kinds(self, op: Op) -> list[str] | None:
+        """Parameter kinds of a direct call's callee, when its prototype is known."""
+        name = self.naming.symbol_for(op.ins[0].offset)
+        return None if name is None else self.callees.get(name)
+
+    def _upper_dead_after(self, v: Var) -> bool:
+        """Whether the 32-bit write of ``v``'s register in this instruction may leave bits
+        32-63 as they come out: no path reads them."""
+        base = gpr_base(v)
+        return self._insn is not None and (self._insn.address, base) in self._upper_dead
 
     @abstractmethod
     def _restore(self) -> list[str]:
@@ -374,6 +396,14 @@ class Lowering(ABC):
             if self._alias(op, index):
                 return
         self._zero_extended = False
+        if (
+            op.code == "INT_ZEXT"
+            and op.out is not None
+            and op.out.size == 8
+            and op.ins[0].size == 4
+            and self._upper_dead_after(op.out)
+        ):
+            op = Op("COPY", op.out, op.ins, "w32")
         if op.code in self.DISPATCH:
             helper, mnemonic = self.DISPATCH[op.code]
             getattr(self, helper)(op, mnemonic)
@@ -385,7 +415,8 @@ class Lowering(ABC):
             handler(op)
         if op.extra == "w32" and not self._zero_extended:
             assert op.out is not None
-            self._clear_upper32(self._dst(op.out))
+            if not self._upper_dead_after(op.out):
+                self._clear_upper32(self._dst(op.out))
 
     @abstractmethod
     def _dst(self, v: Var) -> str:

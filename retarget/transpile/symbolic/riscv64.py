@@ -693,8 +693,8 @@ class RV64Function(Lowering):
             label = self.naming.label(target.offset)
         else:
             raise Refusal(f"conditional jump out of the function in {self._text()}", self._addr())
-        # Inverted short branch around a jump: no range limit on the target.
-        self.lines += [f"\tbeqz\t{cond}, 1f", f"\tj\t{label}", "1:"]
+        # The assembler turns a branch out of range into an inverted one around a jump.
+        self.lines.append(f"\tbnez\t{cond}, {label}")
 
     def _compare_operands(
         self, condition: str, left: Var, right: Var, is_test: bool
@@ -728,9 +728,9 @@ class RV64Function(Lowering):
             "ge": ("bge", x, y), "gt": ("blt", y, x), "le": ("bge", y, x),
             "lo": ("bltu", x, y), "hs": ("bgeu", x, y), "hi": ("bltu", y, x),
             "ls": ("bgeu", y, x),
-        }[INVERSE[condition]]  # fmt: skip
-        # The inverse condition skips a jump: no range limit on the target.
-        self.lines += [f"\t{mnemonic}\t{first}, {second}, 1f", f"\tj\t{label}", "1:"]
+        }[condition]  # fmt: skip
+        # The assembler turns a branch out of range into an inverted one around a jump.
+        self.lines.append(f"\t{mnemonic}\t{first}, {second}, {label}")
 
     def _condition_value(self, condition: str, left: Var, right: Var, is_test: bool) -> str:
         """A register holding 1 when the comparison holds, else 0."""
