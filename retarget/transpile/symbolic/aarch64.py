@@ -413,6 +413,15 @@ class A64Function(Lowering):
         """p-code shifts: an amount of the width or more gives 0 (or all sign bits)."""
         assert op.out is not None
         size = op.ins[0].size
+        if op.ins[1].space == CONST and size == 4 and self._constant(op.ins[1]) < 32:
+            # The 32-bit forms see only the low half and zero the upper one.
+            a = self.val(op.ins[0])
+            dst = self._dst(op.out)
+            count = self._constant(op.ins[1])
+            self.lines.append(f"\t{mnemonic}\t{_width(dst, 4)}, {_width(a, 4)}, #{count}")
+            self._zero_extended = True
+            self._commit(op.out, dst)
+            return
         a = self.val(op.ins[0])
         if signed is not None:
             a = self._extend(a, size, signed)

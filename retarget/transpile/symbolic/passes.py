@@ -210,8 +210,8 @@ def fuse_zero_extension(ops: list[Op]) -> list[Op]:
             and second.ins == (target,)
             and second.out == Var(REG, target.offset, 8)
         ):
-            if first.code == "LOAD" and not first.extra:  # 32-bit loads zero-extend
-                out[i] = Op("LOAD", second.out, first.ins, "zext4", first.disp)
+            if first.code == "LOAD" and first.extra[:4] in ("", "zext"):  # these zero-extend
+                out[i] = Op("LOAD", second.out, first.ins, first.extra or "zext4", first.disp)
                 out[j] = NOP
                 continue
             if first.code in W32_SAFE and not first.extra:
@@ -227,7 +227,7 @@ def fuse_zero_extension(ops: list[Op]) -> list[Op]:
 
 
 W32_SAFE = {"COPY", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR",
-            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_ZEXT", "INT_SEXT", "SUBPIECE"}  # fmt: skip
+            "INT_NEGATE", "INT_2COMP", "INT_LEFT", "INT_RIGHT", "INT_SRIGHT", "INT_ZEXT", "INT_SEXT", "SUBPIECE"}  # fmt: skip
 """Ops whose handlers size their work by the inputs, so a 32-bit result may be computed into
 a 64-bit destination: the low 32 bits come out right."""
 

@@ -365,6 +365,7 @@ class RV64Function(Lowering):
         if op.ins[0] == op.ins[1] and mnemonic in ("xor", "sub"):  # xor %eax, %eax
             dst = self._dst(op.out)
             self.lines.append(f"\tli\t{dst}, 0")
+            self._zero_extended = True
             self._commit(op.out, dst)
             return
         immediate = self._immediate(op, mnemonic)
@@ -395,6 +396,7 @@ class RV64Function(Lowering):
             text = f"slli\t{{dst}}, {{a}}, {value.bit_length() - 1}"
         elif mnemonic in ("add", "and", "or", "xor") and -2048 <= value < 2048:
             text = f"{mnemonic}i\t{{dst}}, {{a}}, {value}"
+            self._zero_extended = mnemonic == "and" and value >= 0
         else:
             return None
         a = self.val(left)
@@ -518,11 +520,19 @@ class RV64Function(Lowering):
         are extended first, so amounts past their width behave the same."""
         assert op.out is not None
         size = op.ins[0].size
+        amount_var = op.ins[1]
+        if amount_var.space == CONST and size == 4 and 0 < self._constant(amount_var) < 32:
+            # The 32-bit forms: sign-extended results (zero-extended for srliw).
+            a = self.val(op.ins[0])
+            dst = self._dst(op.out)
+            self.lines.append(f"\t{kind}iw\t{dst}, {a}, {self._constant(amount_var)}")
+            self._zero_extended = kind == "srl"
+            self._commit(op.out, dst)
+            return
         a = self.val(op.ins[0])
         if kind != "sll":
             a = self._extend(a, size, kind == "sra")
         dst = self._dst(op.out)
-        amount_var = op.ins[1]
         if amount_var.space == CONST:
             count = self._constant(amount_var)
             if count >= 64 and kind != "sra":
@@ -710,9 +720,21 @@ class RV64Function(Lowering):
                 self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
                 a = both
             return condition, self._extend(a, size, True), "zero"
-        x = self._extend(self.val(left), size, signed or size == 4)
-        y = self._extend(self.val(right), size, signed or size == 4)
+        x = self._extended(left, signed or size == 4)
+        y = self._extended(right, signed or size == 4)
         return condition, x, y
+
+    def _extended(self, v: Var, signed: bool) -> str:
+        """A register holding ``v`` extended to 64 bits (a constant extended right away)."""
+        if v.space == CONST and self._symbolic(self._constant(v)) is None:
+            value = self._constant(v)
+            value = signed_value(value, v.size) if signed else value
+            if value == 0:
+                return "zero"
+            reg = self._temp()
+            self.lines.append(f"\tli\t{reg}, {value}")
+            return reg
+        return self._extend(self.val(v), v.size, signed)
 
     def _compare_branch(
         self, condition: str, left: Var, right: Var, is_test: bool, label: str
