@@ -353,8 +353,14 @@ class A64Function(Lowering):
             self.lines.append(f"\tcmp\t{_width(a, size)}, {_width(b, size)}")
             return
         a = self._extend(self.val(left), size, signed)
-        b = self._extend(self.val(right), size, signed)
-        self.lines.append(f"\tcmp\t{a}, {b}")
+        if right.space == CONST and self._symbolic(self._constant(right)) is None:
+            value = self._constant(right)
+            value = signed_value(value, size) if signed else value
+            if -4096 < value < 4096:
+                self.lines.append(f"\t{'cmp' if value >= 0 else 'cmn'}\t{a}, #{abs(value)}")
+                return
+        extension = f"{'s' if signed else 'u'}xt{'b' if size == 1 else 'h'}"
+        self.lines.append(f"\tcmp\t{a}, {_width(self.val(right), 4)}, {extension}")
 
     def _op_int_equal(self, op: Op) -> None:
         self._compare(op, "eq", False)
@@ -779,7 +785,21 @@ class A64Function(Lowering):
         # unsigned ones are read with CF = 0.
         condition = TEST_UNSIGNED.get(condition, condition)
         size = left.size
+        if left.space == CONST:
+            left, right = right, left
         a = self.val(left)
+        mask = (1 << (8 * size)) - 1
+        if right.space == CONST and self._symbolic(self._constant(right)) is None:
+            value = self._constant(right) & mask
+            if condition in ("eq", "ne") and _logical_immediate(value):
+                # Only Z is read: the bits tested decide it at any width.
+                self.lines.append(f"\ttst\t{a}, #{value}")
+                return condition
+        if size < 4 and right == left and condition in ("eq", "ne", "lt", "ge"):
+            # Z from the low bits, or N (lt/ge after test is the sign) from the top one.
+            bits = mask if condition in ("eq", "ne") else 1 << (8 * size - 1)
+            self.lines.append(f"\ttst\t{a}, #{bits}")
+            return {"lt": "ne", "ge": "eq"}.get(condition, condition)
         b = a if right == left else self.val(right)
         if size in (4, 8):
             self.lines.append(f"\ttst\t{_width(a, size)}, {_width(b, size)}")

@@ -125,9 +125,18 @@ class Lowering(ABC):
             i = 0
             while i < len(insns):
                 self._previous = insns[i - 1] if i else None
-                if i + 1 < len(insns) and self._fusable(insns, i, addr):
-                    self._compare_and_use(insns[i], insns[i + 1])
-                    i += 2
+                j = self._fused_user(insns, i, addr)
+                if j is not None:
+                    if j > i + 1:
+                        # Instructions between the compare and its user that neither touch
+                        # the flags nor change the compared values go first.
+                        body.append(f"{self.naming.label(insns[i].address)}:")
+                        for k in range(i + 1, j):
+                            self._previous = insns[k - 1]
+                            body.append(f"{self.naming.label(insns[k].address)}:")
+                            self._instruction(insns[k])
+                    self._compare_and_use(insns[i], insns[j], labelled=j == i + 1)
+                    i = j + 1
                     continue
                 body.append(f"{self.naming.label(insns[i].address)}:")
                 self._instruction(insns[i])
@@ -167,20 +176,31 @@ class Lowering(ABC):
         return (8 - self.facts.lowest + 8 * len(self.SAVED_TEMPS) + 15) & ~15
 
     # --- cmp/test + jcc as one compare-and-branch --------------------------------------------
-    def _fusable(self, insns: list[Insn], i: int, block: int) -> bool:
-        """``cmp``/``test`` then one jcc, setcc or cmovcc that reads their flags, with no flag
-        read afterwards: the pair becomes a compare and a branch, set or select."""
-        first, user = insns[i], insns[i + 1]
+    def _fused_user(self, insns: list[Insn], i: int, block: int) -> int | None:
+        """For a ``cmp``/``test`` at ``i``: the index of the one jcc, setcc or cmovcc reading
+        its flags, when no flag is read afterwards and the instructions in between can go
+        before the compare. The pair becomes a compare and a branch, set or select."""
+        first = insns[i]
         head = first.text.split()[0] if first.text else ""
         if head not in ("CMP", "TEST") or _operands(first) is None:
-            return False
-        if not self._flags_dead_after(insns, i + 2, block):
+            return None
+        for j in range(i + 1, min(i + 1 + LOOKAHEAD, len(insns))):
+            if self._fusable(insns, i, j, block):
+                return j
+            if not _independent(insns[j], first):
+                return None
+        return None
+
+    def _fusable(self, insns: list[Insn], i: int, j: int, block: int) -> bool:
+        first, user = insns[i], insns[j]
+        head = first.text.split()[0]
+        if not self._flags_dead_after(insns, j + 1, block):
             return False
         name = user.text.split()[0] if user.text else ""
         if name in JCC:
             branch = [op for op in user.ops if op.code == "CBRANCH"]
             return (
-                i + 2 == len(insns)
+                j + 1 == len(insns)
                 and len(branch) == 1
                 and branch[0].ins[0].space == RAM
                 and branch[0].ins[0].offset in self.facts.blocks
@@ -201,17 +221,19 @@ class Lowering(ABC):
                 return True
         return not self.facts.flags_out[block]
 
-    def _compare_and_use(self, first: Insn, user: Insn) -> None:
+    def _compare_and_use(self, first: Insn, user: Insn, labelled: bool = True) -> None:
+        """``labelled`` False: the compare's label was placed before instructions hoisted
+        above it."""
         name = user.text.split()[0]
         if name in JCC:
-            self._compare_and_branch(first, user)
+            self._compare_and_branch(first, user, labelled)
             return
         kind = _condition_user(user)
         assert kind is not None
         operands = _operands(first)
         assert operands is not None
         left, right = operands
-        self._compare_prelude(first, left, right)
+        self._compare_prelude(first, left, right, labelled)
         # The compare's operands stay in their registers: no new instruction context here.
         self.lines.append(f"{self.naming.label(user.address)}:")
         condition = JCC["J" + kind[1]]
@@ -223,9 +245,10 @@ class Lowering(ABC):
             assert source is not None
             self._compare_select(condition, left, right, is_test, dest, source)
 
-    def _compare_prelude(self, first: Insn, left: Var, right: Var) -> None:
+    def _compare_prelude(self, first: Insn, left: Var, right: Var, labelled: bool) -> None:
         """Label and the ops computing a cmp/test's operands (a load from memory, say)."""
-        self.lines.append(f"{self.naming.label(first.address)}:")
+        if labelled:
+            self.lines.append(f"{self.naming.label(first.address)}:")
         self._begin(first)
         needed = ops_computing(first.ops, {left, right})
         self._ops = needed
@@ -246,11 +269,11 @@ class Lowering(ABC):
         """``dest = source`` when the comparison holds; a 32-bit ``dest`` is zero-extended
         either way (as x86 cmov does)."""
 
-    def _compare_and_branch(self, first: Insn, jump: Insn) -> None:
+    def _compare_and_branch(self, first: Insn, jump: Insn, labelled: bool) -> None:
         operands = _operands(first)
         assert operands is not None
         left, right = operands
-        self._compare_prelude(first, left, right)
+        self._compare_prelude(first, left, right, labelled)
         self.lines.append(f"{self.naming.label(jump.address)}:")
         target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
         condition = JCC[jump.text.split()[0]]
@@ -438,6 +461,37 @@ class Lowering(ABC):
         if name is None:
             raise Refusal(f"call to an unknown address {address:#x}", self._addr())
         return name
+
+
+LOOKAHEAD = 4
+"""How far after a compare its flag user is looked for."""
+
+
+def _independent(ins: Insn, compare: Insn) -> bool:
+    """Whether ``ins`` may run before ``compare`` instead of after it: no flags, no control
+    flow, no write of what the compare reads (registers; memory when it loads)."""
+    read = [v for op in compare.ops for v in op.ins if v.space == REG and not is_flag(v)]
+    loads = any(op.code == "LOAD" for op in compare.ops)
+    for op in ins.ops:
+        if op.code in ("BRANCH", "CBRANCH", "BRANCHIND", "CALL", "CALLIND", "RETURN",
+                       "CALLOTHER"):  # fmt: skip
+            return False
+        if op.code == "STORE" and loads:
+            return False
+        if any(is_flag(v) for v in op.ins) or (op.out is not None and is_flag(op.out)):
+            return False
+        out = op.out
+        if (
+            out is not None
+            and out.space == REG
+            and any(
+                (out.offset & ~7) == (v.offset & ~7)
+                or (out.offset < v.offset + v.size and v.offset < out.offset + out.size)
+                for v in read
+            )
+        ):
+            return False
+    return True
 
 
 def _is_return_push(op: Op, ins: Insn) -> bool:
