@@ -818,6 +818,10 @@ class A64Function(Lowering):
         if is_test and TEST_UNSIGNED.get(condition) == "always":
             self.lines.append(f"\tb\t{label}")
             return
+        if is_test and left == right and condition in ("eq", "ne") and left.size in (4, 8):
+            reg = _width(self.val(left), left.size)
+            self.lines.append(f"\t{'cbz' if condition == 'eq' else 'cbnz'}\t{reg}, {label}")
+            return
         cond = self._compare_flags(condition, left, right, is_test)
         self.lines.append(f"\tb.{cond}\t{label}")
 

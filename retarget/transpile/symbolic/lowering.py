@@ -125,6 +125,12 @@ class Lowering(ABC):
             i = 0
             while i < len(insns):
                 self._previous = insns[i - 1] if i else None
+                if i + 1 < len(insns) and self._result_tested(insns, i, addr):
+                    body.append(f"{self.naming.label(insns[i].address)}:")
+                    self._instruction(insns[i], flags=False)
+                    self._branch_on_result(insns[i], insns[i + 1])
+                    i += 2
+                    continue
                 j = self._fused_user(insns, i, addr)
                 if j is not None:
                     if j > i + 1:
@@ -190,6 +196,34 @@ class Lowering(ABC):
             if not _independent(insns[j], first):
                 return None
         return None
+
+    def _result_tested(self, insns: list[Insn], i: int, block: int) -> bool:
+        """An ALU instruction writing a register, then a jump on its zero or sign flag only
+        (``and rdi, rax; jne``): the jump tests the register and the flags are not made."""
+        first, jump = insns[i], insns[i + 1]
+        head, _, operands = first.text.partition(" ")
+        name = jump.text.split()[0] if jump.text else ""
+        if head not in RESULT_FLAGS or name not in ZERO_SIGN_JUMPS or i + 2 != len(insns):
+            return False
+        dest = _gpr(operands.split(",")[0])
+        if dest is None or dest.offset == 0x20:
+            return False
+        branch = [op for op in jump.ops if op.code == "CBRANCH"]
+        return (
+            len(branch) == 1
+            and branch[0].ins[0].space == RAM
+            and branch[0].ins[0].offset in self.facts.blocks
+            and self._flags_dead_after(insns, i + 2, block)
+        )
+
+    def _branch_on_result(self, first: Insn, jump: Insn) -> None:
+        dest = _gpr(first.text.partition(" ")[2].split(",")[0])
+        assert dest is not None
+        self.lines.append(f"{self.naming.label(jump.address)}:")
+        self._begin(jump)
+        target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
+        condition = ZERO_SIGN_JUMPS[jump.text.split()[0]]
+        self._compare_branch(condition, dest, dest, True, self.naming.label(target))
 
     def _fusable(self, insns: list[Insn], i: int, j: int, block: int) -> bool:
         first, user = insns[i], insns[j]
@@ -294,9 +328,12 @@ class Lowering(ABC):
         self._free = list(self.CALLER_TEMPS) + list(self.SAVED_TEMPS)
         self._index = {id(op): i for i, op in enumerate(ins.ops)}
 
-    def _instruction(self, ins: Insn) -> None:
+    def _instruction(self, ins: Insn, flags: bool = True) -> None:
+        """``flags`` False: the flags it writes are not computed (a fused user reads its
+        result instead)."""
         self._begin(ins)
-        ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead]
+        ops = [op for i, op in enumerate(ins.ops) if (ins.address, i) not in self.facts.dead
+               and (flags or op.out is None or not is_flag(op.out))]  # fmt: skip
         wide = wide_arithmetic(ins, ops, self._previous)
         if wide is not None and self.returns is None and ins.text.startswith(("MUL", "IMUL")):
             raise Refusal("a 128-bit product: whether rdx is part of the return value needs "
@@ -465,6 +502,10 @@ class Lowering(ABC):
 
 LOOKAHEAD = 4
 """How far after a compare its flag user is looked for."""
+RESULT_FLAGS = {"ADD", "SUB", "AND", "OR", "XOR", "INC", "DEC", "NEG"}
+"""Instructions whose ZF and SF describe the value they write to their first operand."""
+ZERO_SIGN_JUMPS = {"JZ": "eq", "JE": "eq", "JNZ": "ne", "JNE": "ne", "JS": "lt", "JNS": "ge"}
+"""Jumps on ZF or SF alone, as the condition they test after ``test r, r``."""
 
 
 def _independent(ins: Insn, compare: Insn) -> bool:
