@@ -9,6 +9,7 @@ the upper bits unspecified; operations that care extend first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import (
@@ -19,7 +20,7 @@ from retarget.transpile.symbolic.analysis import (
 )
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
 from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering
-from retarget.transpile.symbolic.passes import signed_value
+from retarget.transpile.symbolic.passes import fold_index, signed_value
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
        0x80: "x4", 0x88: "x5", 0x90: "x7", 0x98: "x8", 0xA0: "x21", 0xA8: "x22", 0xB0: "x23",
@@ -43,6 +44,7 @@ class A64Function(Lowering):
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = CALLER_TEMPS
     SAVED_TEMPS: ClassVar[tuple[str, ...]] = SAVED_TEMPS
 
+    TARGET_PASSES: ClassVar[tuple[Callable[[list[Op]], list[Op]], ...]] = (fold_index,)
     DISPATCH: ClassVar[dict[str, tuple[str, str]]] = {
         "INT_ADD": ("_binary", "add"),
         "INT_SUB": ("_binary", "sub"),
@@ -98,7 +100,8 @@ class A64Function(Lowering):
 
     def _epilogue(self) -> list[str]:
         high = ["\tmov\tx1, x2"] if self.returns == "x128" else []  # rdx:rax -> x1:x0
-        return [f"\tmov\tx0, {RETURN_REG}", *high, *self._unwind()]
+        low = [] if self.returns in ("void", "f32", "f64") else [f"\tmov\tx0, {RETURN_REG}"]
+        return [*low, *high, *self._unwind()]
 
     def _unwind(self) -> list[str]:
         """Restore what the prologue saved and drop the frame (filled in after the body)."""
@@ -112,6 +115,9 @@ class A64Function(Lowering):
     def _add_imm(self, dst: str, src: str, value: int) -> None:
         if 0 <= value < 4096:
             self.lines.append(f"\tadd\t{dst}, {src}, #{value}")
+            return
+        if -4096 < value < 0:
+            self.lines.append(f"\tsub\t{dst}, {src}, #{-value}")
             return
         self._const(dst, value)
         self.lines.append(f"\tadd\t{dst}, {src}, {dst}")
@@ -529,7 +535,7 @@ class A64Function(Lowering):
         assert op.out is not None
         size = op.out.size
         loaded = int(op.extra[4:]) if op.extra[:4] in ("sext", "zext") else size
-        address = self._address(op.ins[1], op.disp, loaded)
+        address = self._address(op.ins[1], op.disp, loaded, op)
         dst = self._dst(op.out)
         if size > 8:
             raise Refusal(f"unsupported: {8 * size}-bit load in {self._text()}", self._addr())
@@ -545,7 +551,7 @@ class A64Function(Lowering):
         self._commit(op.out, dst)
 
     def _op_store(self, op: Op) -> None:
-        address = self._address(op.ins[1], op.disp, op.ins[2].size)
+        address = self._address(op.ins[1], op.disp, op.ins[2].size, op)
         value = op.ins[2]
         size = value.size
         if size > 8:
@@ -555,12 +561,21 @@ class A64Function(Lowering):
         reg = ("w" if size < 8 else "x") + src[1:]
         self.lines.append(f"\t{mnemonic}\t{reg}, {address}")
 
-    def _address(self, v: Var, disp: int = 0, size: int = 8) -> str:
-        """A memory operand for address ``v + disp`` (stack addresses fold into sp)."""
+    def _address(self, v: Var, disp: int = 0, size: int = 8, op: Op | None = None) -> str:
+        """A memory operand for address ``v + disp`` (stack addresses fold into sp), plus the
+        scaled index register ``op`` carries."""
         if v == RSP:
             base, offset = "sp", self._rsp_offset() + disp
         else:
             base, offset = self.val(v), disp
+        if op is not None and op.index is not None:
+            index = self.val(op.index)
+            if offset:
+                moved = self._temp()
+                self._add_imm(moved, base, offset)
+                base = moved
+            shift = f", lsl #{op.scale}" if op.scale else ""
+            return f"[{base}, {index}{shift}]"
         if -256 <= offset < 256 or (0 <= offset < 4096 * size and offset % size == 0):
             return f"[{base}, #{offset}]" if offset else f"[{base}]"
         reg = self._temp()

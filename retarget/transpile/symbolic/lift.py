@@ -35,6 +35,10 @@ class Op:
     """For CALLOTHER: the user-defined operation's name; lowering marks fused ops here."""
     disp: int = 0
     """For LOAD/STORE after lowering folded an address addition: added to the address."""
+    index: Var | None = None
+    """For LOAD/STORE with a folded index (targets with register-offset addressing): the
+    address is ``ins[1] + disp + (index << scale)``."""
+    scale: int = 0
 
     def __str__(self) -> str:
         head = f"{self.out} = " if self.out else ""

@@ -76,6 +76,8 @@ class Lowering(ABC):
     """Scratch registers a call may clobber (temporaries never live across a call)."""
     SAVED_TEMPS: ClassVar[tuple[str, ...]] = ()
     """Callee-saved scratch registers: saved at the frame's bottom when used."""
+    TARGET_PASSES: ClassVar[tuple[Callable[[list[Op]], list[Op]], ...]] = ()
+    """Rewrites of each instruction's ops for what the target's instructions can do."""
     DISPATCH: ClassVar[dict[str, tuple[str, str]]] = {}
     """p-code ops lowered by one helper with a mnemonic: code -> (helper, mnemonic)."""
 
@@ -345,7 +347,7 @@ class Lowering(ABC):
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
         fused = ops
-        for rewrite in PASSES:
+        for rewrite in (*PASSES, *self.TARGET_PASSES):
             fused = rewrite(fused)
         for new, old in zip(fused, ops, strict=True):
             self._index[id(new)] = self._index[id(old)]
@@ -542,7 +544,7 @@ def _is_return_push(op: Op, ins: Insn) -> bool:
 def _last_uses(ops: list[Op]) -> dict[Var, int]:
     last: dict[Var, int] = {}
     for index, op in enumerate(ops):
-        for v in op.ins:
+        for v in (*op.ins, *([op.index] if op.index is not None else [])):
             if v.space == TMP:
                 last[v] = index
         if op.out is not None and op.out.space == TMP:

@@ -435,6 +435,76 @@ def forward_destinations(ops: list[Op]) -> list[Op]:
     return out
 
 
+def _accessed(op: Op) -> int:
+    """Bytes a LOAD reads (before a fused extension) or a STORE writes."""
+    if op.code == "STORE":
+        return op.ins[2].size
+    assert op.out is not None
+    return int(op.extra[4:]) if op.extra[:4] in ("sext", "zext") else op.out.size
+
+
+def fold_index(ops: list[Op]) -> list[Op]:
+    """``t = i * 2^k; a = b + t; LOAD/STORE [a + d]`` (t and a used once, k = 0 or the access
+    size) addresses memory as ``[b + d, i, lsl #k]`` on a target with register offsets."""
+    if has_internal_branch(ops):
+        return ops
+    out = list(ops)
+    where = {op.out: i for i, op in enumerate(out) if op.out is not None and op.out.space == TMP}
+    uses: dict[Var, int] = {}
+    for op in out:
+        for v in op.ins:
+            uses[v] = uses.get(v, 0) + 1
+    for m, op in enumerate(out):
+        if op.code not in ("LOAD", "STORE") or op.index is not None or _accessed(op) > 8:
+            continue
+        address = op.ins[1]
+        j = where.get(address)
+        if j is None or uses.get(address) != 1 or out[j].code != "INT_ADD" or out[j].extra:
+            continue
+        sides = [(b, _scaled(a, out, where, uses)) for a, b in (out[j].ins, out[j].ins[::-1])]
+        options = [(b, f) for b, f in sides if f is not None]
+        options.sort(key=lambda option: option[1][0] == option[1][1])  # a real scaling first
+        if not options or address.size != 8:
+            continue
+        base, (scaled, index, shift) = options[0]
+        if CONST in (base.space, index.space) or shift not in (0, _log2(_accessed(op))):
+            continue
+        changed = {c for other in out[min(where.get(scaled, j), j) : m]
+                   if other.out is not None and (c := _container(other.out)) is not None}  # fmt: skip
+        if any(v.space == REG and _container(v) in changed for v in (base, index)):
+            continue
+        ins = (op.ins[0], base, *op.ins[2:])
+        out[m] = Op(op.code, op.out, ins, op.extra, op.disp, index, shift)
+        out[j] = NOP
+        if scaled is not index:
+            out[where[scaled]] = NOP
+    return out
+
+
+def _log2(size: int) -> int:
+    return size.bit_length() - 1
+
+
+def _scaled(
+    v: Var, ops: list[Op], where: dict[Var, int], uses: dict[Var, int]
+) -> tuple[Var, Var, int] | None:
+    """(v, index, shift) when ``v`` is ``index << shift`` (a temporary read once), or
+    ``v`` itself with shift 0."""
+    if v.space == CONST or v.size != 8:
+        return None
+    j = where.get(v)
+    if j is not None and uses.get(v) == 1 and not ops[j].extra:
+        op = ops[j]
+        factor = op.ins[1] if len(op.ins) == 2 else None
+        if op.code == "INT_MULT" and factor is not None and factor.space == CONST:
+            if factor.offset in (1, 2, 4, 8) and op.ins[0].size == 8:
+                return v, op.ins[0], _log2(factor.offset)
+        if op.code == "INT_LEFT" and factor is not None and factor.space == CONST:
+            if factor.offset in (0, 1, 2, 3) and op.ins[0].size == 8:
+                return v, op.ins[0], factor.offset
+    return v, v, 0
+
+
 PASSES = (fold_constants, forward_destinations, narrow_subpieces, drop_unread,
           fuse_load_extension, fuse_zero_extension, fold_displacements)  # fmt: skip
 """The rewrites, in the order ``Lowering`` applies them to each instruction."""
