@@ -177,6 +177,9 @@ class A64Function(Lowering):
         if (~value) & MASK64 < 0x10000:
             self.lines.append(f"\tmov\t{reg}, #{value - (1 << 64)}")
             return
+        if value < 1 << 32 and (~value) & 0xFFFFFFFF < 0x10000:  # movn of a w register
+            self.lines.append(f"\tmov\t{_width(reg, 4)}, #{value - (1 << 32)}")
+            return
         first = True
         for shift in range(0, 64, 16):
             chunk = (value >> shift) & 0xFFFF

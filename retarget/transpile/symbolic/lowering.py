@@ -268,8 +268,7 @@ class Lowering(ABC):
         assert kind is not None
         operands = _operands(first)
         assert operands is not None
-        left, right = operands
-        self._compare_prelude(first, left, right, labelled)
+        left, right = self._compare_prelude(first, *operands, labelled)
         # The compare's operands stay in their registers: no new instruction context here.
         self.lines.append(f"{self.naming.label(user.address)}:")
         condition = JCC["J" + kind[1]]
@@ -281,18 +280,29 @@ class Lowering(ABC):
             assert source is not None
             self._compare_select(condition, left, right, is_test, dest, source)
 
-    def _compare_prelude(self, first: Insn, left: Var, right: Var, labelled: bool) -> None:
-        """Label and the ops computing a cmp/test's operands (a load from memory, say)."""
+    def _compare_prelude(
+        self, first: Insn, left: Var, right: Var, labelled: bool
+    ) -> tuple[Var, Var]:
+        """Label and the ops computing a cmp/test's operands (a load from memory, say); the
+        operands as those ops leave them."""
         if labelled:
             self.lines.append(f"{self.naming.label(first.address)}:")
         self._begin(first)
-        needed = ops_computing(first.ops, {left, right})
+        # A final pseudo-op reads the operands, so the rewrites keep them and rename them.
+        sliced = [*ops_computing(first.ops, {left, right}), Op("USE", None, (left, right))]
+        needed = sliced
+        for rewrite in (*PASSES, *self.TARGET_PASSES):
+            needed = rewrite(needed)
+        for new, old in zip(needed[:-1], sliced[:-1], strict=True):
+            self._index[id(new)] = self._index[id(old)]
+        left, right = needed.pop().ins
         self._ops = needed
         self._last_use = _last_uses(needed)
         self._last_use |= {v: len(needed) for v in (left, right) if v.space == TMP}
         for index, op in enumerate(needed):
             self._emit_op(op, index)
         self._scratch = []
+        return left, right
 
     @abstractmethod
     def _compare_set(self, condition: str, left: Var, right: Var, is_test: bool, dest: Var) -> None:
@@ -308,8 +318,7 @@ class Lowering(ABC):
     def _compare_and_branch(self, first: Insn, jump: Insn, labelled: bool) -> None:
         operands = _operands(first)
         assert operands is not None
-        left, right = operands
-        self._compare_prelude(first, left, right, labelled)
+        left, right = self._compare_prelude(first, *operands, labelled)
         self.lines.append(f"{self.naming.label(jump.address)}:")
         target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
         condition = JCC[jump.text.split()[0]]
