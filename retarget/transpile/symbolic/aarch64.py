@@ -19,7 +19,7 @@ from retarget.transpile.symbolic.analysis import (
     is_flag,
 )
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Op, Var, register
-from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering
+from retarget.transpile.symbolic.lowering import RESTORE_MARK, WHOLE_MOVES, Lowering
 from retarget.transpile.symbolic.passes import fold_index, signed_value
 
 GPR = {0x00: "x6", 0x08: "x3", 0x10: "x2", 0x18: "x19", 0x28: "x20", 0x30: "x1", 0x38: "x0",
@@ -228,6 +228,12 @@ class A64Function(Lowering):
     def _op_copy(self, op: Op) -> None:
         assert op.out is not None
         if op.out == RSP:
+            return
+        lane, source_lane = _xmm_lane(op.out), _xmm_lane(op.ins[0])
+        if lane is not None and source_lane is not None and self._text().startswith(WHOLE_MOVES):
+            # movaps/movapd/movdqa xmm, xmm: one vector move (p-code copies lane by lane).
+            if op.out.offset % XMM_STRIDE == 0:
+                self.lines.append(f"\tmov\t{lane[0]}.16b, {source_lane[0]}.16b")
             return
         dst = self._dst(op.out)
         src = op.ins[0]
@@ -539,6 +545,13 @@ class A64Function(Lowering):
         size = op.out.size
         loaded = int(op.extra[4:]) if op.extra[:4] in ("sext", "zext") else size
         address = self._address(op.ins[1], op.disp, loaded, op)
+        if self._fp_only(op):
+            # Read only by FP arithmetic: loaded straight into the FP scratch register.
+            fp = f"{_fp_kind(size)}{FP_SCRATCH[1]}"
+            self.lines.append(f"\tldr\t{fp}, {address}")
+            self._temps[op.out] = fp
+            self._aliases.add(op.out)  # not a general register: never back to the pool
+            return
         dst = self._dst(op.out)
         if size > 8:
             raise Refusal(f"unsupported: {8 * size}-bit load in {self._text()}", self._addr())
@@ -719,13 +732,40 @@ class A64Function(Lowering):
         raise Refusal(f"unsupported: 128-bit {code} in {self._text()}", self._addr())
 
     # --- scalar floating point -----------------------------------------------------------
+    def _fp_only(self, load: Op) -> bool:
+        """Whether a plain 4/8-byte load's temporary is read once, by an FP operation that
+        takes it from ``FP_SCRATCH[1]`` as it is."""
+        out = load.out
+        if out is None or out.space != TMP or out.size not in (4, 8) or load.extra:
+            return False
+        users = [op for op in self._ops if out in op.ins]
+        if len(users) != 1 or users[0].code not in FP_OPERAND_USERS:
+            return False
+        # Any other operand must not need FP_SCRATCH[1] itself: a low XMM lane is read as is.
+        others = [v for v in users[0].ins if v != out]
+        return all((lane := _xmm_lane(v)) is not None and lane[1] == 0 for v in others)
+
     def _to_fp(self, v: Var, scratch: str) -> str:
+        """An FP register holding ``v`` (read only): the low lane of an XMM register is its
+        vector register's s or d view as it is."""
         kind = _fp_kind(v.size)
+        held = self._temps.get(v, "") if v.space == TMP else ""
+        if held[:1] in ("s", "d"):
+            return held
+        lane = _xmm_lane(v)
+        if lane is not None and lane[1] == 0 and v.size in (4, 8):
+            return f"{kind}{lane[0][1:]}"
         reg = self.val(v)
         self.lines.append(f"\tfmov\t{kind}{scratch}, {_sized(reg, v.size)}")
         return f"{kind}{scratch}"
 
     def _from_fp(self, out: Var, fp: str) -> None:
+        lane = _xmm_lane(out)
+        if lane is not None and lane[1] == 0 and out.size in (4, 8):
+            # One lane insert: the XMM register's other lanes stay as x86 leaves them.
+            kind = LANES[out.size]
+            self.lines.append(f"\tmov\t{lane[0]}.{kind}[0], v{fp[1:]}.{kind}[0]")
+            return
         dst = self._dst(out)
         self.lines.append(f"\tfmov\t{_sized(dst, out.size)}, {fp}")
         self._commit(out, dst)
@@ -734,14 +774,16 @@ class A64Function(Lowering):
         assert op.out is not None
         a = self._to_fp(op.ins[0], FP_SCRATCH[0])
         b = self._to_fp(op.ins[1], FP_SCRATCH[1])
-        self.lines.append(f"\t{mnemonic}\t{a}, {a}, {b}")
-        self._from_fp(op.out, a)
+        result = f"{_fp_kind(op.out.size)}{FP_SCRATCH[0]}"
+        self.lines.append(f"\t{mnemonic}\t{result}, {a}, {b}")
+        self._from_fp(op.out, result)
 
     def _fp_unary(self, op: Op, mnemonic: str) -> None:
         assert op.out is not None
         a = self._to_fp(op.ins[0], FP_SCRATCH[0])
-        self.lines.append(f"\t{mnemonic}\t{a}, {a}")
-        self._from_fp(op.out, a)
+        result = f"{_fp_kind(op.out.size)}{FP_SCRATCH[0]}"
+        self.lines.append(f"\t{mnemonic}\t{result}, {a}")
+        self._from_fp(op.out, result)
 
     def _fp_compare(self, op: Op, cond: str) -> None:
         assert op.out is not None
@@ -869,6 +911,11 @@ class A64Function(Lowering):
 
 
 COMMUTATIVE = {"add", "mul", "and", "orr", "eor"}
+FP_OPERAND_USERS = {"FLOAT_ADD", "FLOAT_SUB", "FLOAT_MULT", "FLOAT_DIV", "FLOAT_SQRT",
+                    "FLOAT_EQUAL", "FLOAT_NOTEQUAL", "FLOAT_LESS", "FLOAT_LESSEQUAL",
+                    "FLOAT_NAN", "FLOAT_FLOAT2FLOAT"}  # fmt: skip
+"""FP ops whose operands go through ``_to_fp`` and that leave ``FP_SCRATCH[1]`` unwritten
+until they have read them."""
 SIGNED_CONDITIONS = {"lt", "ge", "gt", "le"}
 TEST_UNSIGNED = {"lo": "never", "hs": "always", "hi": "ne", "ls": "eq"}
 

@@ -233,7 +233,7 @@ class Lowering(ABC):
         if not self._flags_dead_after(insns, j + 1, block):
             return False
         name = user.text.split()[0] if user.text else ""
-        if name in JCC:
+        if _jump_condition(name, first) is not None:
             branch = [op for op in user.ops if op.code == "CBRANCH"]
             return (
                 j + 1 == len(insns)
@@ -244,7 +244,7 @@ class Lowering(ABC):
         kind = _condition_user(user)
         if kind is None:
             return False
-        condition = JCC.get("J" + kind[1])
+        condition = _jump_condition("J" + kind[1], first)
         return condition is not None and not (head == "TEST" and condition in ("lo", "hs"))
 
     def _flags_dead_after(self, insns: list[Insn], start: int, block: int) -> bool:
@@ -261,7 +261,7 @@ class Lowering(ABC):
         """``labelled`` False: the compare's label was placed before instructions hoisted
         above it."""
         name = user.text.split()[0]
-        if name in JCC:
+        if _jump_condition(name, first) is not None:
             self._compare_and_branch(first, user, labelled)
             return
         kind = _condition_user(user)
@@ -271,7 +271,8 @@ class Lowering(ABC):
         left, right = self._compare_prelude(first, *operands, labelled)
         # The compare's operands stay in their registers: no new instruction context here.
         self.lines.append(f"{self.naming.label(user.address)}:")
-        condition = JCC["J" + kind[1]]
+        condition = _jump_condition("J" + kind[1], first)
+        assert condition is not None
         is_test = first.text.startswith("TEST")
         dest, source = kind[2], kind[3]
         if kind[0] == "SET":
@@ -321,7 +322,8 @@ class Lowering(ABC):
         left, right = self._compare_prelude(first, *operands, labelled)
         self.lines.append(f"{self.naming.label(jump.address)}:")
         target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
-        condition = JCC[jump.text.split()[0]]
+        condition = _jump_condition(jump.text.split()[0], first)
+        assert condition is not None
         is_test = first.text.startswith("TEST")
         self._compare_branch(condition, left, right, is_test, self.naming.label(target))
 
@@ -578,6 +580,21 @@ GPR_NAMES = {
     **{f"R{i}B": (i, 1) for i in range(8, 16)},
 }  # fmt: skip
 """x86 register name -> (number, size in bytes), for the operands of setcc and cmovcc."""
+
+
+def _jump_condition(name: str, compare: Insn) -> str | None:
+    """The comparison jcc ``name`` makes after ``compare``; js/jns only after a test, whose
+    OF = 0 makes them lt/ge."""
+    if name in JCC:
+        return JCC[name]
+    if name in ("JS", "JNS") and compare.text.startswith("TEST"):
+        return "lt" if name == "JS" else "ge"
+    return None
+
+
+WHOLE_MOVES = ("MOVAPS XMM", "MOVAPD XMM", "MOVUPS XMM", "MOVUPD XMM", "MOVDQA XMM",
+               "MOVDQU XMM")  # fmt: skip
+"""Register-to-register moves of a whole XMM register (p-code copies it lane by lane)."""
 
 
 def _gpr(name: str) -> Var | None:

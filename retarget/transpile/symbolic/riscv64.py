@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from retarget.transpile.symbolic.analysis import RSP, Refusal, gpr_base, is_flag
 from retarget.transpile.symbolic.lift import CONST, RAM, REG, TMP, Insn, Op, Var, register
-from retarget.transpile.symbolic.lowering import RESTORE_MARK, Lowering
+from retarget.transpile.symbolic.lowering import RESTORE_MARK, WHOLE_MOVES, Lowering
 from retarget.transpile.symbolic.passes import signed_value
 
 GPR = {0x00: "a6", 0x08: "a3", 0x10: "a2", 0x18: "s1", 0x28: "s2", 0x30: "a1", 0x38: "a0",
@@ -31,8 +31,6 @@ FP_SCRATCH = ("ft10", "ft11")
 FS_OFFSET = register("FS_OFFSET")
 RETURN_REG = "a6"
 SAVE_SLOTS = (*SAVED_TEMPS, *FLAG_SAVED)
-WHOLE_MOVES = ("MOVAPS XMM", "MOVAPD XMM", "MOVUPS XMM", "MOVUPD XMM", "MOVDQA XMM",
-               "MOVDQU XMM")  # fmt: skip
 INVERSE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt",
            "lo": "hs", "hs": "lo", "hi": "ls", "ls": "hi"}  # fmt: skip
 
