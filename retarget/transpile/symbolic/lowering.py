@@ -70,6 +70,11 @@ class Lowering(ABC):
     _aliases: set[Var] = field(default_factory=set)
     _free_snapshot: list[str] = field(default_factory=list)
     _upper_dead: set[tuple[int, int]] = field(default_factory=set)
+    _known: dict[Var, bool] = field(default_factory=dict)
+    """Temporaries of this instruction known extended past their size: True when sign-,
+    False when zero-extended to 64 bits."""
+    _user_address: int = -1
+    """Address of the setcc/cmovcc being fused with its compare."""
     """(instruction, register) of 32-bit writes whose zeroed upper half nothing reads."""
 
     CALLER_TEMPS: ClassVar[tuple[str, ...]] = ()
@@ -163,11 +168,12 @@ class Lowering(ABC):
         name = self.naming.symbol_for(op.ins[0].offset)
         return None if name is None else self.callees.get(name)
 
-    def _upper_dead_after(self, v: Var) -> bool:
-        """Whether the 32-bit write of ``v``'s register in this instruction may leave bits
-        32-63 as they come out: no path reads them."""
-        base = gpr_base(v)
-        return self._insn is not None and (self._insn.address, base) in self._upper_dead
+    def _upper_dead_after(self, v: Var, address: int | None = None) -> bool:
+        """Whether the 32-bit write of ``v``'s register in this instruction (or the one at
+        ``address``) may leave bits 32-63 as they come out: no path reads them."""
+        if address is None and self._insn is not None:
+            address = self._insn.address
+        return (address, gpr_base(v)) in self._upper_dead
 
     @abstractmethod
     def _restore(self) -> list[str]:
@@ -275,6 +281,7 @@ class Lowering(ABC):
         assert condition is not None
         is_test = first.text.startswith("TEST")
         dest, source = kind[2], kind[3]
+        self._user_address = user.address
         if kind[0] == "SET":
             self._compare_set(condition, left, right, is_test, dest)
         else:
@@ -337,6 +344,7 @@ class Lowering(ABC):
     def _begin(self, ins: Insn) -> None:
         self._insn = ins
         self._temps = {}
+        self._known = {}
         self._aliases = set()
         self._free = list(self.CALLER_TEMPS) + list(self.SAVED_TEMPS)
         self._index = {id(op): i for i, op in enumerate(ins.ops)}

@@ -638,8 +638,15 @@ class RV64Function(Lowering):
             mnemonic = {1: "lb", 2: "lh", 4: "lw"}[int(op.extra[4:])]
         elif op.extra.startswith("zext"):
             mnemonic = _load(int(op.extra[4:]))
+        elif size == 4 and op.out.space == TMP:
+            # A temporary's upper half is unspecified: lw's sign extension is free to have,
+            # and saves the sext.w of a 32-bit compare.
+            mnemonic = "lw"
+            self._known[op.out] = True
         else:
             mnemonic = _load(size)
+            if size < 4 and op.out.space == TMP:
+                self._known[op.out] = False
         self.lines.append(f"\t{mnemonic}\t{dst}, {address}")
         self._commit(op.out, dst)
 
@@ -712,18 +719,22 @@ class RV64Function(Lowering):
         size = left.size
         if is_test:
             condition = {"hi": "ne", "ls": "eq"}.get(condition, condition)
+            # Only zero or not (eq/ne) needs no sign: andi is the cheaper byte extension.
+            signed = condition not in ("eq", "ne") or size == 4
+            if right == left:
+                return condition, self._extended(left, signed), "zero"
             a = self.val(left)
-            if right != left:
-                both = self._temp()
-                self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
-                a = both
-            return condition, self._extend(a, size, True), "zero"
+            both = self._temp()
+            self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
+            return condition, self._extend(both, size, signed), "zero"
         x = self._extended(left, signed or size == 4)
         y = self._extended(right, signed or size == 4)
         return condition, x, y
 
     def _extended(self, v: Var, signed: bool) -> str:
         """A register holding ``v`` extended to 64 bits (a constant extended right away)."""
+        if self._known.get(v) is signed:
+            return self.val(v)
         if v.space == CONST and self._symbolic(self._constant(v)) is None:
             value = self._constant(v)
             value = signed_value(value, v.size) if signed else value
@@ -788,7 +799,7 @@ class RV64Function(Lowering):
         assert base is not None
         target = GPR[base]
         self.lines += [f"\tbeqz\t{value}, 1f", f"\tmv\t{target}, {self.val(source)}", "1:"]
-        if dest.size == 4:
+        if dest.size == 4 and not self._upper_dead_after(dest, self._user_address):
             self._clear_upper32(target)
 
     def _op_branchind(self, op: Op) -> None:
