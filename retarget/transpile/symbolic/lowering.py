@@ -73,6 +73,11 @@ class Lowering(ABC):
     _known: dict[Var, bool] = field(default_factory=dict)
     """Temporaries of this instruction known extended past their size: True when sign-,
     False when zero-extended to 64 bits."""
+    _sext_regs: set[str] = field(default_factory=set)
+    """Target registers of x86 registers known to hold a value sign-extended from bit 31
+    (kept by targets whose 32-bit instructions sign-extend)."""
+    _sign_extended: bool = False
+    """Set by a handler whose 64-bit result is its low 32 bits sign-extended."""
     _user_address: int = -1
     """Address of the setcc/cmovcc being fused with its compare."""
     """(instruction, register) of 32-bit writes whose zeroed upper half nothing reads."""
@@ -129,6 +134,7 @@ class Lowering(ABC):
         self._upper_dead = dead_upper_halves(self.facts, self.returns, self._call_kinds)
         for addr in self.facts.order:
             insns = self.facts.blocks[addr].insns
+            self._forget()  # a block may be entered from anywhere
             i = 0
             while i < len(insns):
                 self._previous = insns[i - 1] if i else None
@@ -162,6 +168,14 @@ class Lowering(ABC):
         head += [f"\t.type\t{self.name}, %function", f"{self.name}:"]
         head += self._prologue()
         return [*head, *body, f"\t.size\t{self.name}, .-{self.name}"]
+
+    def _after_op(self, op: Op) -> None:
+        """Called after each op is emitted (a target tracking register facts updates them)."""
+        self._sign_extended = False
+
+    def _forget(self) -> None:
+        """Drop what is known about register contents: code may be reached from elsewhere."""
+        self._sext_regs.clear()
 
     def _call_kinds(self, op: Op) -> list[str] | None:
         """Parameter kinds of a direct call's callee, when its prototype is known."""
@@ -378,12 +392,16 @@ class Lowering(ABC):
                     if op.code in ("BRANCH", "CBRANCH") and op.ins[0].space == CONST}  # fmt: skip
         targets = {i + signed_value(ops[i].ins[0].offset, 8) for i in internal}
         self._last_use = _last_uses(ops)
+        if targets:
+            self._forget()  # ops inside the instruction's own loop
         for index, op in enumerate(ops):
             if index in targets:
                 self.lines.append(f".Lp{ins.address:x}_{index}:")
             self._emit_op(op, index)
         if len(ops) in targets:
             self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
+        if targets:
+            self._forget()  # which of its ops ran depends on the path taken
 
     def _emit_op(self, op: Op, index: int) -> None:
         """One op: its scratch registers go back to the pool after it, temporaries after
@@ -391,6 +409,7 @@ class Lowering(ABC):
         self._scratch = []
         self._current = op
         self._op(op, index)
+        self._after_op(op)
         bound = set(self._temps.values())
         self._free[:0] = [r for r in self._scratch if r not in bound]
         self._release(index)

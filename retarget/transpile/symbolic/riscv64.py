@@ -307,8 +307,33 @@ class RV64Function(Lowering):
         self.lines.append(f"\tand\t{target}, {target}, {mask}")
         self.lines.append(f"\tor\t{target}, {target}, {part}")
 
+    def _after_op(self, op: Op) -> None:
+        """Keep ``_sext_regs`` up to date: a register written loses its fact, and gains it
+        when the handler's result was sign-extended and nothing cleared the upper half."""
+        produced, self._sign_extended = self._sign_extended, False
+        if op.code in ("CALL", "CALLIND"):
+            self._sext_regs.clear()
+            return
+        out = op.out
+        base = None if out is None else gpr_base(out)
+        if out is None or base is None or base not in GPR:
+            return
+        reg = GPR[base]
+        if out.size <= 2:
+            return  # bits 31-63 stay as they were
+        self._sext_regs.discard(reg)
+        cleared = op.extra == "w32" and not self._zero_extended and not self._upper_dead_after(out)
+        if produced and out.size == 8 and not cleared:
+            self._sext_regs.add(reg)
+
+    def _w32_free(self, op: Op) -> bool:
+        """A 32-bit write (``w32``) whose upper half may be left sign-extended."""
+        return op.extra == "w32" and op.out is not None and self._upper_dead_after(op.out)
+
     def _extend(self, reg: str, size: int, signed: bool, into: str | None = None) -> str:
         """``reg``'s low ``size`` bytes extended to 64 bits (in a fresh register)."""
+        if size == 4 and signed and reg in self._sext_regs:
+            size = 8  # already is
         if size >= 8 or reg == "zero":
             if into is not None and into != reg:
                 self.lines.append(f"\tmv\t{into}, {reg}")
@@ -348,8 +373,15 @@ class RV64Function(Lowering):
             value = self._constant(src)
             if op.extra == "w32" and self._symbolic(value) is None:
                 value &= 0xFFFFFFFF
-                self._zero_extended = True
+                self._zero_extended = value < 1 << 31 or not self._w32_free(op)
+                self._sign_extended = value < 1 << 31 or self._w32_free(op)
+                if self._w32_free(op):
+                    value = signed_value(value, 4)
             self._const(dst, value)
+        elif self._w32_free(op) and src.size == 4:
+            reg = self.val(src)
+            self.lines.append(f"\t{'mv' if reg in self._sext_regs else 'sext.w'}\t{dst}, {reg}")
+            self._sign_extended = True
         else:
             reg = self.val(src)
             if reg != dst:
@@ -363,7 +395,7 @@ class RV64Function(Lowering):
         if op.ins[0] == op.ins[1] and mnemonic in ("xor", "sub"):  # xor %eax, %eax
             dst = self._dst(op.out)
             self.lines.append(f"\tli\t{dst}, 0")
-            self._zero_extended = True
+            self._zero_extended = self._sign_extended = True
             self._commit(op.out, dst)
             return
         immediate = self._immediate(op, mnemonic)
@@ -372,6 +404,11 @@ class RV64Function(Lowering):
         a = self.val(op.ins[0])
         b = self.val(op.ins[1])
         dst = self._dst(op.out)
+        if self._w32_free(op) and mnemonic in ("add", "sub", "mul"):
+            mnemonic += "w"  # the 32-bit form: sign-extended, which the upper half may be
+            self._sign_extended = True
+        elif op.extra == "w32" and mnemonic in ("and", "or", "xor"):
+            self._sign_extended = a in self._sext_regs and b in self._sext_regs
         self.lines.append(f"\t{mnemonic}\t{dst}, {a}, {b}")
         self._commit(op.out, dst)
 
@@ -390,14 +427,20 @@ class RV64Function(Lowering):
         value = signed_value(self._constant(right), right.size)
         if mnemonic == "sub":
             mnemonic, value = "add", -value
+        free = self._w32_free(op)
         if mnemonic == "mul" and value > 0 and value & (value - 1) == 0:
-            text = f"slli\t{{dst}}, {{a}}, {value.bit_length() - 1}"
+            text = f"slli{'w' if free else ''}\t{{dst}}, {{a}}, {value.bit_length() - 1}"
+            self._sign_extended = free
         elif mnemonic in ("add", "and", "or", "xor") and -2048 <= value < 2048:
-            text = f"{mnemonic}i\t{{dst}}, {{a}}, {value}"
+            wide = "w" if free and mnemonic == "add" else ""
+            text = f"{mnemonic}i{wide}\t{{dst}}, {{a}}, {value}"
             self._zero_extended = mnemonic == "and" and value >= 0
+            self._sign_extended = bool(wide) or (mnemonic == "and" and value >= 0)
         else:
             return None
         a = self.val(left)
+        if mnemonic in ("and", "or", "xor") and op.extra == "w32" and a in self._sext_regs:
+            self._sign_extended = True  # both sides sign-extended (so is a 12-bit immediate)
         dst = self._dst(op.out)
         self.lines.append("\t" + text.format(dst=dst, a=a))
         self._commit(op.out, dst)
@@ -429,6 +472,7 @@ class RV64Function(Lowering):
         a = self.val(op.ins[0])
         dst = self._dst(op.out)
         self._extend(a, op.ins[0].size, True, dst)
+        self._sign_extended = op.ins[0].size <= 4
         self._commit(op.out, dst)
 
     def _operands(self, op: Op, signed: bool) -> tuple[str, str]:
@@ -525,6 +569,7 @@ class RV64Function(Lowering):
             dst = self._dst(op.out)
             self.lines.append(f"\t{kind}iw\t{dst}, {a}, {self._constant(amount_var)}")
             self._zero_extended = kind == "srl"
+            self._sign_extended = True
             self._commit(op.out, dst)
             return
         a = self.val(op.ins[0])
@@ -636,8 +681,13 @@ class RV64Function(Lowering):
         dst = self._dst(op.out)
         if op.extra.startswith("sext"):  # a load fused with its sign extension
             mnemonic = {1: "lb", 2: "lh", 4: "lw"}[int(op.extra[4:])]
+            self._sign_extended = True
+        elif op.extra == "zext4" and self._upper_dead_after(op.out):
+            mnemonic = "lw"  # a 32-bit register load whose upper half nothing reads
+            self._sign_extended = True
         elif op.extra.startswith("zext"):
             mnemonic = _load(int(op.extra[4:]))
+            self._sign_extended = op.extra in ("zext1", "zext2")
         elif size == 4 and op.out.space == TMP:
             # A temporary's upper half is unspecified: lw's sign extension is free to have,
             # and saves the sext.w of a 32-bit compare.
@@ -784,6 +834,7 @@ class RV64Function(Lowering):
         assert base is not None
         target = GPR[base]
         if dest.offset == base:  # the low byte: clear it and or in the 0/1 result
+            # (bits 31-63 untouched: what _sext_regs says of them still holds)
             self.lines.append(f"\tandi\t{target}, {target}, -256")
             self.lines.append(f"\tor\t{target}, {target}, {value}")
             return
@@ -798,6 +849,7 @@ class RV64Function(Lowering):
         base = gpr_base(dest)
         assert base is not None
         target = GPR[base]
+        self._sext_regs.discard(target)
         self.lines += [f"\tbeqz\t{value}, 1f", f"\tmv\t{target}, {self.val(source)}", "1:"]
         if dest.size == 4 and not self._upper_dead_after(dest, self._user_address):
             self._clear_upper32(target)
@@ -831,7 +883,7 @@ class RV64Function(Lowering):
             reg = next(registers, None)
             if reg is None:
                 return
-            if kind in ("s32", "u32"):
+            if kind in ("s32", "u32") and reg not in self._sext_regs:
                 self.lines.append(f"\tsext.w\t{reg}, {reg}")
             elif kind[0] in "su" and kind[1:] in ("8", "16"):
                 self._extend(reg, int(kind[1:]) // 8, kind[0] == "s", reg)
