@@ -220,32 +220,53 @@ class Lowering(ABC):
         return None
 
     def _result_tested(self, insns: list[Insn], i: int, block: int) -> bool:
-        """An ALU instruction writing a register, then a jump on its zero or sign flag only
-        (``and rdi, rax; jne``): the jump tests the register and the flags are not made."""
-        first, jump = insns[i], insns[i + 1]
+        """An ALU instruction writing a register, then a jump, setcc or cmovcc on its zero or
+        sign flag only (``and rdi, rax; jne``): the user tests the register and the flags
+        are not made."""
+        first, user = insns[i], insns[i + 1]
         head, _, operands = first.text.partition(" ")
-        name = jump.text.split()[0] if jump.text else ""
-        if head not in RESULT_FLAGS or name not in ZERO_SIGN_JUMPS or i + 2 != len(insns):
-            return False
         dest = _gpr(operands.split(",")[0])
-        if dest is None or dest.offset == 0x20:
+        if head not in RESULT_FLAGS or dest is None or dest.offset == 0x20:
             return False
-        branch = [op for op in jump.ops if op.code == "CBRANCH"]
+        if self._result_condition(user) is None:
+            return False
+        if not self._flags_dead_after(insns, i + 2, block):
+            return False
+        if _condition_user(user) is not None:
+            return True
+        branch = [op for op in user.ops if op.code == "CBRANCH"]
         return (
-            len(branch) == 1
+            i + 2 == len(insns)
+            and len(branch) == 1
             and branch[0].ins[0].space == RAM
             and branch[0].ins[0].offset in self.facts.blocks
-            and self._flags_dead_after(insns, i + 2, block)
         )
 
-    def _branch_on_result(self, first: Insn, jump: Insn) -> None:
+    @staticmethod
+    def _result_condition(user: Insn) -> str | None:
+        name = user.text.split()[0] if user.text else ""
+        kind = _condition_user(user)
+        if kind is not None:
+            name = "J" + kind[1]
+        return ZERO_SIGN_JUMPS.get(name)
+
+    def _branch_on_result(self, first: Insn, user: Insn) -> None:
         dest = _gpr(first.text.partition(" ")[2].split(",")[0])
-        assert dest is not None
-        self.lines.append(f"{self.naming.label(jump.address)}:")
-        self._begin(jump)
-        target = next(op for op in jump.ops if op.code == "CBRANCH").ins[0].offset
-        condition = ZERO_SIGN_JUMPS[jump.text.split()[0]]
-        self._compare_branch(condition, dest, dest, True, self.naming.label(target))
+        condition = self._result_condition(user)
+        assert dest is not None and condition is not None
+        self.lines.append(f"{self.naming.label(user.address)}:")
+        self._begin(user)
+        kind = _condition_user(user)
+        if kind is None:
+            target = next(op for op in user.ops if op.code == "CBRANCH").ins[0].offset
+            self._compare_branch(condition, dest, dest, True, self.naming.label(target))
+            return
+        self._user_address = user.address
+        if kind[0] == "SET":
+            self._compare_set(condition, dest, dest, True, kind[2])
+        else:
+            assert kind[3] is not None
+            self._compare_select(condition, dest, dest, True, kind[2], kind[3])
 
     def _fusable(self, insns: list[Insn], i: int, j: int, block: int) -> bool:
         first, user = insns[i], insns[j]

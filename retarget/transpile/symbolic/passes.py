@@ -214,6 +214,15 @@ def fuse_zero_extension(ops: list[Op]) -> list[Op]:
                 out[i] = Op("LOAD", second.out, first.ins, first.extra or "zext4", first.disp)
                 out[j] = NOP
                 continue
+            low = _low_half_source(first, out, i)
+            if low is not None:
+                # EAX = low half of t, t = f(...) where t's low half depends only on the
+                # inputs' low halves: f computed straight into the register as a w32 op.
+                k, source = low
+                out[k] = Op(source.code, second.out, source.ins, "w32", source.disp)
+                out[i] = NOP
+                out[j] = NOP
+                continue
             if first.code in W32_SAFE and not first.extra:
                 # Computed straight into the full register, then its upper half cleared (or
                 # by a 32-bit instruction that clears it anyway: see ``Lowering._op``).
@@ -224,6 +233,38 @@ def fuse_zero_extension(ops: list[Op]) -> list[Op]:
             out[i] = Op(first.code, temp, first.ins, first.extra, first.disp)
             out[j] = Op(second.code, second.out, (temp,), second.extra)
     return out
+
+
+LOW_HALF_OPS = {"INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR", "INT_NEGATE",
+                "INT_2COMP", "INT_LEFT", "COPY"}  # fmt: skip
+"""Ops whose result's low 32 bits depend only on the low 32 bits of the value inputs."""
+
+
+def _low_half_source(first: Op, ops: list[Op], i: int) -> tuple[int, Op] | None:
+    """For ``first`` = ``R32 = SUBPIECE t, 0`` with t (64-bit, read only here) computed by a
+    LOW_HALF_OPS op that nothing between touches R in: (its index, the op)."""
+    if first.code != "SUBPIECE" or first.ins[1].offset != 0 or first.ins[0].space != TMP:
+        return None
+    temp = first.ins[0]
+    found = [k for k in range(i) if ops[k].out == temp]
+    if len(found) != 1 or sum(temp in op.ins for op in ops) != 1:
+        return None
+    k = found[0]
+    source = ops[k]
+    container = _container(first.out) if first.out is not None else None
+    if (
+        source.code not in LOW_HALF_OPS
+        or source.extra
+        or temp.size != 8
+        or container is None
+        or any(_touches(op, container) for op in ops[k + 1 : i])
+    ):
+        return None
+    # The op may read R itself: its handler reads every input before writing, except a
+    # shift by a register amount (written, then the amount compared).
+    if source.code == "INT_LEFT" and (source.ins[0].size != 8 or source.ins[1].space != CONST):
+        return None
+    return k, source
 
 
 W32_SAFE = {"COPY", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR", "INT_XOR",

@@ -773,6 +773,15 @@ class RV64Function(Lowering):
             signed = condition not in ("eq", "ne") or size == 4
             if right == left:
                 return condition, self._extended(left, signed), "zero"
+            if left.space == CONST:
+                left, right = right, left
+            value = self._constant(right) & ((1 << (8 * size)) - 1)
+            if right.space == CONST and self._symbolic(value) is None and value < 2048:
+                both = self._temp()
+                self.lines.append(f"\tandi\t{both}, {self.val(left)}, {value}")
+                if value >> (8 * size - 1) == 0:  # the top bit of the width is clear
+                    return condition, both, "zero"
+                return condition, self._extend(both, size, signed), "zero"
             a = self.val(left)
             both = self._temp()
             self.lines.append(f"\tand\t{both}, {a}, {self.val(right)}")
