@@ -199,7 +199,8 @@ class A64Function(Lowering):
             return FLAGS[v.offset]
         base = gpr_base(v)
         if base is not None and base in GPR:
-            return GPR[base] if (v.offset, v.size) == (base, 8) else self._temp()
+            whole = (v.offset, v.size) == (base, 8) or self._clobbers(v)
+            return GPR[base] if whole else self._temp()
         if v == RSP:
             return self._temp()  # static: the analysis knows the value
         if (_xmm_lane(v) is not None or v.space == RAM) and v.size <= 8:
@@ -221,6 +222,8 @@ class A64Function(Lowering):
         base = gpr_base(v)
         if base is None or base not in GPR or (v.offset, v.size) == (base, 8):
             return
+        if reg == GPR[base]:
+            return  # computed into the whole register (see ``_clobbers``)
         self.lines.append(f"\tbfi\t{GPR[base]}, {reg}, #{8 * (v.offset - base)}, #{8 * v.size}")
 
     # --- ops -------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from retarget.transpile.symbolic.passes import (
     signed_value,
     wide_arithmetic,
 )
-from retarget.transpile.symbolic.upper import dead_upper_halves
+from retarget.transpile.symbolic.upper import DeadBits, dead_bits
 
 RESTORE_MARK = "\t# restore callee-saved registers"
 
@@ -69,7 +69,8 @@ class Lowering(ABC):
     """Set by a handler whose 32-bit instruction already cleared the upper half."""
     _aliases: set[Var] = field(default_factory=set)
     _free_snapshot: list[str] = field(default_factory=list)
-    _upper_dead: set[tuple[int, int]] = field(default_factory=set)
+    _dead: DeadBits = field(default_factory=DeadBits)
+    """Narrow register writes whose other bits nothing reads."""
     _known: dict[Var, bool] = field(default_factory=dict)
     """Temporaries of this instruction known extended past their size: True when sign-,
     False when zero-extended to 64 bits."""
@@ -131,7 +132,7 @@ class Lowering(ABC):
     def emit(self, exported: bool) -> list[str]:
         body: list[str] = []
         self.lines = body
-        self._upper_dead = dead_upper_halves(self.facts, self.returns, self._call_kinds)
+        self._dead = dead_bits(self.facts, self.returns, self._call_kinds)
         for addr in self.facts.order:
             insns = self.facts.blocks[addr].insns
             self._forget()  # a block may be entered from anywhere
@@ -187,7 +188,22 @@ class Lowering(ABC):
         ``address``) may leave bits 32-63 as they come out: no path reads them."""
         if address is None and self._insn is not None:
             address = self._insn.address
-        return (address, gpr_base(v)) in self._upper_dead
+        return (address, gpr_base(v)) in self._dead.upper
+
+    def _clobbers(self, v: Var) -> bool:
+        """Whether the op being emitted may compute its 1/2-byte register result ``v`` into
+        the whole register: the other bits are dead and the handler reads every input
+        before it writes."""
+        op = self._current
+        return op is not None and op.code in CLOBBER_SAFE and self._merge_dead(v)
+
+    def _merge_dead(self, v: Var, address: int | None = None) -> bool:
+        """Whether a 1/2-byte write of ``v`` (a register's low bytes) may clobber the rest of
+        the register: no path reads those bits before they are written again."""
+        if address is None and self._insn is not None:
+            address = self._insn.address
+        base = gpr_base(v)
+        return base == v.offset and (address, base, v.size) in self._dead.merge
 
     @abstractmethod
     def _restore(self) -> list[str]:
@@ -562,6 +578,9 @@ class Lowering(ABC):
 
 
 LOOKAHEAD = 4
+CLOBBER_SAFE = {"COPY", "LOAD", "INT_ADD", "INT_SUB", "INT_MULT", "INT_AND", "INT_OR",
+                "INT_XOR", "INT_NEGATE", "INT_2COMP"}  # fmt: skip
+"""Ops whose handlers write their result with one instruction after reading the inputs."""
 """How far after a compare its flag user is looked for."""
 RESULT_FLAGS = {"ADD", "SUB", "AND", "OR", "XOR", "INC", "DEC", "NEG"}
 """Instructions whose ZF and SF describe the value they write to their first operand."""

@@ -269,7 +269,8 @@ class RV64Function(Lowering):
             return self._mark(FLAGS[v.offset])
         base = gpr_base(v)
         if base is not None and base in GPR:
-            return GPR[base] if (v.offset, v.size) == (base, 8) else self._temp()
+            whole = (v.offset, v.size) == (base, 8) or self._clobbers(v)
+            return GPR[base] if whole else self._temp()
         if v == RSP:
             return self._temp()
         lane = _xmm(v)
@@ -296,6 +297,8 @@ class RV64Function(Lowering):
         base = gpr_base(v)
         if base is None or base not in GPR or (v.offset, v.size) == (base, 8):
             return
+        if reg == GPR[base]:
+            return  # computed into the whole register (see ``_clobbers``)
         # Insert the low bytes of reg at the byte offset, keeping the rest of the register.
         target = GPR[base]
         shift = 8 * (v.offset - base)
@@ -319,7 +322,7 @@ class RV64Function(Lowering):
         if out is None or base is None or base not in GPR:
             return
         reg = GPR[base]
-        if out.size <= 2:
+        if out.size <= 2 and not self._merge_dead(out):
             return  # bits 31-63 stay as they were
         self._sext_regs.discard(reg)
         cleared = op.extra == "w32" and not self._zero_extended and not self._upper_dead_after(out)

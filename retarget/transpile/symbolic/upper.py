@@ -1,70 +1,91 @@
-"""Which 32-bit register writes need x86's zeroing of the upper half.
+"""Which bits of a register a narrow x86 write must leave as x86 would.
 
-Every 32-bit x86 write clears bits 32-63 of its register. A target with 32-bit instructions
-that sign-extend (RV64's addw, or any instruction sequence) must spend instructions to clear
-them, unless nothing ever reads those bits: a backward analysis over the function finds the
-writes after which every path overwrites the whole register, or ends (a return of a 32-bit
-value, a call that clobbers it), before any read of its upper half.
+A 32-bit x86 write clears bits 32-63 of its register; an 8- or 16-bit write keeps bits 8-63
+or 16-63. A target pays instructions for either (clearing after RV64's sign-extending addw,
+merging the low bits into the old value), unless nothing reads those bits: a backward
+analysis over the function finds the writes after which every path overwrites them, or
+ends (a return of a narrow value, a call that clobbers the register), before any read.
+
+Liveness is kept per register and region: bits 8-15, 16-31 and 32-63 (byte offsets 1, 2
+and 4 within the register).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from retarget.transpile.symbolic.analysis import FunctionFacts, gpr_base
-from retarget.transpile.symbolic.lift import RAM, REG, Insn, Op, Var
+from retarget.transpile.symbolic.lift import RAM, REG, Insn, Op
 
-ALL = frozenset(range(0x00, 0x100, 8)) - {0x20}
+REGIONS = ((1, 2), (2, 4), (4, 8))
+"""Byte ranges of a 64-bit register above its low byte."""
+GPRS = tuple(o for o in range(0x00, 0x100, 8) if o != 0x20)
 """Offsets of the general registers (RSP aside: it is not a register in the ports)."""
 ARGUMENTS = (0x38, 0x30, 0x10, 0x08, 0x80, 0x88)  # rdi rsi rdx rcx r8 r9
 CALLER_SAVED = frozenset({0x00, 0x08, 0x10, 0x30, 0x38, 0x80, 0x88, 0x90, 0x98})
 CALLEE_SAVED = frozenset({0x18, 0x28, 0xA0, 0xA8, 0xB0, 0xB8})  # rbx rbp r12-r15
-WIDE_KINDS = {"x64", "x128", None}
 RAX, RDX = 0x00, 0x10
+KIND_BYTES = {"x64": 8, "x128": 8, None: 8, "s32": 4, "u32": 4, "s16": 2, "u16": 2, "s8": 1,
+              "u8": 1}  # fmt: skip
+"""Low bytes of a register an integer value of each kind occupies (floats: none)."""
+
+Live = set[tuple[int, int]]
+"""(register offset, region start byte) pairs whose bits some path still reads."""
 
 
-def _upper_read(v: Var) -> int | None:
-    """The register whose bits 32-63 ``v`` reads, if it does."""
-    if v.space != REG or v.offset >= 0x100:
-        return None
-    base = v.offset & ~7
-    return base if v.offset + v.size > base + 4 else None
+def _regions(base: int, low: int, high: int) -> Live:
+    """The regions of ``base`` that bytes [low, high) overlap."""
+    return {(base, start) for start, end in REGIONS if start < high and low < end}
 
 
-def _whole_write(v: Var | None) -> int | None:
-    if v is None or v.space != REG or v.size != 8:
-        return None
-    return gpr_base(v)
+def _whole(base: int, size: int) -> Live:
+    return _regions(base, 0, size)
 
 
-def _at_return(returns: str | None) -> set[int]:
-    live = set(CALLEE_SAVED)
-    if returns in WIDE_KINDS:
-        live.add(RAX)
+def _covered(base: int, low: int, high: int) -> Live:
+    """The regions that bytes [low, high) write entirely."""
+    return {(base, start) for start, end in REGIONS if low <= start and end <= high}
+
+
+def _at_return(returns: str | None) -> Live:
+    live = {r for base in CALLEE_SAVED for r in _whole(base, 8)}
+    live |= _whole(RAX, KIND_BYTES.get(returns, 0))
     if returns in ("x128", None):
-        live.add(RDX)
+        live |= _whole(RDX, 8)
     return live
 
 
-def _at_call(kinds: list[str] | None) -> set[int]:
-    """Registers whose upper halves a call reads: 64-bit arguments (all six without the
-    callee's prototype) and, for what comes after, the callee-saved ones."""
+def _at_call(kinds: list[str] | None) -> Live:
+    """What a call reads: its integer arguments as wide as their kinds (all six whole
+    without the callee's prototype)."""
     if kinds is None:
-        return set(ARGUMENTS)
+        return {r for base in ARGUMENTS for r in _whole(base, 8)}
     integer = [k for k in kinds if not k.startswith("f")]
-    return {reg for reg, kind in zip(ARGUMENTS, integer, strict=False) if kind == "x64"}
+    return {r for base, kind in zip(ARGUMENTS, integer, strict=False)
+            for r in _whole(base, KIND_BYTES.get(kind, 8))}  # fmt: skip
 
 
-def dead_upper_halves(
+@dataclass
+class DeadBits:
+    """Per instruction address, the registers whose narrow write needs no care."""
+
+    upper: set[tuple[int, int]] = field(default_factory=set)
+    """(address, register) of ``R = zext(R32)`` writes whose bits 32-63 nothing reads."""
+    merge: set[tuple[int, int, int]] = field(default_factory=set)
+    """(address, register, size) of 1/2-byte writes of a register's low bytes whose other
+    bits nothing reads: the write may clobber the whole register."""
+
+
+def dead_bits(
     facts: FunctionFacts,
     returns: str | None,
     call_kinds: Callable[[Op], list[str] | None],
-) -> set[tuple[int, int]]:
-    """(instruction address, register offset) of each 32-bit write ``R = zext(R32)`` whose
-    zero upper half no path reads. ``call_kinds`` gives a call's parameter kinds (None when
-    the callee's prototype is unknown)."""
+) -> DeadBits:
+    """Where narrow writes may leave the rest of their register as it comes out.
+    ``call_kinds`` gives a call's parameter kinds (None when the callee is unknown)."""
     scan = _Scan(facts, returns, call_kinds)
-    live_in: dict[int, frozenset[int]] = {a: frozenset() for a in facts.blocks}
+    live_in: dict[int, frozenset[tuple[int, int]]] = {a: frozenset() for a in facts.blocks}
     changed = True
     while changed:
         changed = False
@@ -73,7 +94,7 @@ def dead_upper_halves(
             if live != live_in[addr]:
                 live_in[addr] = live
                 changed = True
-    dead: set[tuple[int, int]] = set()
+    dead = DeadBits()
     for addr in facts.order:
         scan.block(addr, live_in, dead)
     return dead
@@ -91,53 +112,70 @@ class _Scan:
         self.call_kinds = call_kinds
 
     def block(
-        self, addr: int, live_in: dict[int, frozenset[int]], dead: set[tuple[int, int]] | None
-    ) -> frozenset[int]:
+        self,
+        addr: int,
+        live_in: dict[int, frozenset[tuple[int, int]]],
+        dead: DeadBits | None,
+    ) -> frozenset[tuple[int, int]]:
         block = self.facts.blocks[addr]
-        live: set[int] = set()
+        live: Live = set()
         for succ in block.succs:
             live |= live_in[succ]
         for ins in reversed(block.insns):
             live = self.instruction(ins, live, dead)
         return frozenset(live)
 
-    def instruction(self, ins: Insn, live: set[int], dead: set[tuple[int, int]] | None) -> set[int]:
+    def _leaves(self, op: Op) -> bool:
+        """Control goes where this analysis does not look (a tail call, unknown targets)."""
+        if op.code == "BRANCHIND":
+            return not self.facts.indirect_targets
+        if op.code == "BRANCH" and op.ins[0].space == RAM:
+            return op.ins[0].offset not in self.facts.blocks
+        return op.code == "CALLOTHER"
+
+    def instruction(self, ins: Insn, live: Live, dead: DeadBits | None) -> Live:
         live = set(live)
-        verdicts: dict[int, bool] = {}
+        upper: dict[int, bool] = {}
+        merge: dict[tuple[int, int], bool] = {}
         for op in reversed(ins.ops):
             if op.code == "RETURN":
                 live = _at_return(self.returns)
                 continue
             if op.code in ("CALL", "CALLIND"):
                 kinds = self.call_kinds(op) if op.code == "CALL" else None
-                live = (live - CALLER_SAVED) | _at_call(kinds)
+                live = {r for r in live if r[0] not in CALLER_SAVED} | _at_call(kinds)
                 continue
-            leaves = op.code == "BRANCH" and op.ins[0].space == RAM
-            unknown = op.code == "BRANCHIND" and not self.facts.indirect_targets
-            if (
-                unknown
-                or op.code == "CALLOTHER"
-                or (leaves and op.ins[0].offset not in self.facts.blocks)
-            ):
-                # Code that is not analysed (a tail call, an unknown target) may read any
-                # register.
-                live |= ALL
-            written = _whole_write(op.out)
-            if written is not None:
-                source = op.ins[0] if op.ins else None
-                if (
-                    op.code == "INT_ZEXT"
-                    and source is not None
-                    and source.space == REG
-                    and source.offset == written
-                    and source.size == 4
-                ):
-                    verdicts[written] = verdicts.get(written, True) and written not in live
-                live.discard(written)
+            if self._leaves(op):
+                live |= {r for base in GPRS for r in _whole(base, 8)}
+            out = op.out
+            base = None if out is None else gpr_base(out)
+            if out is not None and base is not None:
+                low = out.offset - base
+                if _is_zext32(op, base):
+                    upper[base] = upper.get(base, True) and (base, 4) not in live
+                elif low == 0 and out.size in (1, 2):
+                    above = {r for r in _whole(base, 8) if r[1] >= out.size}
+                    key = (base, out.size)
+                    merge[key] = merge.get(key, True) and not (above & live)
+                live -= _covered(base, low, low + out.size)
             for v in op.ins:
-                read = _upper_read(v)
+                read = gpr_base(v) if v.space == REG else None
                 if read is not None:
-                    live.add(read)
+                    live |= _regions(read, v.offset - read, v.offset - read + v.size)
         if dead is not None:
-            dead |= {(ins.address, reg) for reg, ok in verdicts.items() if ok}
+            dead.upper |= {(ins.address, reg) for reg, ok in upper.items() if ok}
+            dead.merge |= {(ins.address, *key) for key, ok in merge.items() if ok}
         return live
+
+
+def _is_zext32(op: Op, base: int) -> bool:
+    source = op.ins[0] if op.ins else None
+    return (
+        op.code == "INT_ZEXT"
+        and op.out is not None
+        and op.out.size == 8
+        and source is not None
+        and source.space == REG
+        and source.offset == base
+        and source.size == 4
+    )
