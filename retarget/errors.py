@@ -7,8 +7,13 @@ The tree::
     ├── InputError              bad input from the user; the CLI exits with code 2
     │   ├── SourceError         a file that cannot be read, assembled or parsed (file and line)
     │   ├── PrototypeError      a C prototype that does not parse or uses unsupported types
-    │   └── FunctionNotFound    the named function is not defined in the file
-    └── ToolchainError          an assembler, compiler or linker is missing or failed unexpectedly
+    │   ├── FunctionNotFound    the named function is not defined in the file
+    │   └── ReplayScriptError   a replay server script that cannot be read or is malformed
+    ├── ToolchainError          an assembler, compiler or linker is missing or failed unexpectedly
+    └── ModelError              the model endpoint failed in a way retrying does not fix
+        ├── ModelUnavailable    retries exhausted (rate limits, server errors, timeouts)
+        ├── ModelRequestError   the endpoint rejected the request (4xx other than 429)
+        └── NoCodeError         a response that holds no code block to take
 """
 
 from __future__ import annotations
@@ -58,3 +63,23 @@ class FunctionNotFound(InputError):
 
 class ToolchainError(RetargetError):
     """A required tool (assembler, compiler, linker) is missing or failed unexpectedly."""
+
+
+class ReplayScriptError(InputError):
+    """A replay server script that cannot be read, or whose entries are malformed."""
+
+
+class ModelError(RetargetError):
+    """The model endpoint failed in a way that retrying will not fix."""
+
+
+class ModelUnavailable(ModelError):
+    """Every attempt failed with a retryable error (429, 5xx, timeout, malformed reply)."""
+
+
+class ModelRequestError(ModelError):
+    """The endpoint rejected the request itself (bad request, authentication, unknown model)."""
+
+
+class NoCodeError(ModelError):
+    """A model response without the code block the prompt asked for."""
