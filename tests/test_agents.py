@@ -1,0 +1,182 @@
+"""The agent graph on a toy problem, with the real model client against the replay server.
+
+The toy problem asks for a list of numbers sorted; its "code" is data, so nothing a model
+writes is executed here."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from retarget.agents.budget import Budget
+from retarget.agents.graph import solve
+from retarget.agents.judge import best, judge
+from retarget.agents.problem import Candidate, Decision, Evaluation
+from retarget.agents.trace import Trace
+from retarget.llm.client import OpenAIModel
+from retarget.llm.extract import extract_code
+from retarget.llm.replay import ReplayScript, ReplayServer
+from retarget.llm.settings import ModelSettings
+from retarget.llm.types import Message
+
+NUMBERS = [5, 3, 9, 1]
+
+
+class Killed(Exception):
+    """Stands for the process dying mid-run."""
+
+
+class SortProblem:
+    """Candidates are lists of numbers; verified when they are NUMBERS sorted."""
+
+    def __init__(self, seed: str | None = None, kill_on: int | None = None) -> None:
+        self._seed = seed
+        self.kill_on = kill_on
+        self.evaluations = 0
+        self.extra: list[Any] = []
+
+    @property
+    def name(self) -> str:
+        return "sort"
+
+    def seed(self) -> str | None:
+        return self._seed
+
+    def coder_messages(
+        self, history: list[Candidate], decision: Decision | None, variant: int
+    ) -> list[Message]:
+        feedback = decision.feedback if decision else ""
+        text = f"sort {NUMBERS} (candidate {variant})\n{feedback}"
+        return [Message(role="user", content=text)]
+
+    def tester_messages(self) -> list[Message] | None:
+        return [Message(role="user", content="propose edge cases for sorting")]
+
+    def add_tests(self, answer: str) -> int:
+        self.extra = json.loads(extract_code(answer))
+        return len(self.extra)
+
+    def extract(self, answer: str) -> str:
+        return extract_code(answer)
+
+    def evaluate(self, code: str) -> Evaluation:
+        self.evaluations += 1
+        if self.kill_on is not None and self.evaluations == self.kill_on:
+            raise Killed
+        try:
+            got = json.loads(code)
+        except ValueError:
+            return Evaluation(verdict="invalid", detail="not a JSON list")
+        want = sorted(NUMBERS)
+        if got == want:
+            return Evaluation(verdict="verified", tests=1, ratio=1.0)
+        return Evaluation(verdict="mismatch", detail=f"counterexample: got {got}, want {want}")
+
+    def optimization_plan(self, evaluation: Evaluation) -> str | None:
+        return None
+
+
+def answer(numbers: list[int]) -> str:
+    return f"Here it is:\n```json\n{json.dumps(numbers)}\n```\n"
+
+
+RIGHT, WRONG = answer(sorted(NUMBERS)), answer([1, 3, 5])
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[ReplayServer] = []
+
+    def start(entries: list[dict[str, Any]]) -> tuple[ReplayServer, OpenAIModel]:
+        server = ReplayServer(ReplayScript.model_validate({"responses": entries})).start()
+        servers.append(server)
+        settings = ModelSettings(model="replay", base_url=server.base_url, max_attempts=2)
+        return server, OpenAIModel(settings, sleep=lambda s: None)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+TESTS = {"match": "edge cases", "content": "```json\n[[], [1], [2, 1]]\n```", "repeat": True}
+
+
+def test_a_verified_seed_needs_no_model() -> None:
+    outcome = solve(SortProblem(seed=json.dumps([1, 3, 5, 9])), None, Budget())
+    assert (outcome.status, outcome.model_calls, outcome.best and outcome.best.origin) == (
+        "verified", 0, "seed")  # fmt: skip
+
+
+def test_without_a_model_a_failing_seed_is_given_up() -> None:
+    outcome = solve(SortProblem(seed="[9]"), None, Budget())
+    assert (outcome.status, outcome.reason) == ("mismatch", "no model configured")
+
+
+def test_the_judge_feeds_the_counterexample_back(serve: Any, tmp_path: Path) -> None:
+    server, model = serve([TESTS, {"match": "counterexample", "content": RIGHT},
+                           {"content": WRONG}])  # fmt: skip
+    problem = SortProblem()
+    trace = Trace(tmp_path / "trace.jsonl")
+    outcome = solve(problem, model, Budget(candidates=1), trace=trace)
+    assert (outcome.status, outcome.rounds) == ("verified", 2)
+    assert problem.extra == [[], [1], [2, 1]]  # the tester's inputs reached the problem
+    coder_prompts = [r["messages"][0]["content"] for r in server.requests[1:]]
+    assert "counterexample: got [1, 3, 5]" in coder_prompts[1]
+    steps = [
+        json.loads(line)["step"] for line in (tmp_path / "trace.jsonl").read_text().splitlines()
+    ]
+    assert steps == ["judge", "tester", "coder", "judge", "coder", "judge"]
+
+
+def test_parallel_candidates_keep_the_verified_one(serve: Any) -> None:
+    _server, model = serve([TESTS, {"match": "candidate 0", "content": WRONG},
+                           {"match": "candidate 1", "content": RIGHT}])  # fmt: skip
+    outcome = solve(SortProblem(), model, Budget(candidates=2))
+    assert (outcome.status, outcome.rounds, outcome.candidates) == ("verified", 1, 2)
+    assert outcome.best is not None and json.loads(outcome.best.code) == sorted(NUMBERS)
+
+
+def test_the_budget_stops_a_hopeless_run(serve: Any) -> None:
+    _server, model = serve([TESTS, {"content": WRONG, "repeat": True}])
+    outcome = solve(SortProblem(), model, Budget(rounds=3, candidates=1))
+    assert outcome.status == "mismatch"
+    assert "round budget" in outcome.reason
+    assert outcome.rounds == 3
+
+
+def test_a_killed_run_resumes_without_redoing_finished_rounds(serve: Any, tmp_path: Path) -> None:
+    server, model = serve([TESTS, {"match": "counterexample", "content": RIGHT, "repeat": True},
+                           {"content": WRONG}])  # fmt: skip
+    db = sqlite3.connect(str(tmp_path / "checkpoints.sqlite"), check_same_thread=False)
+    saver = SqliteSaver(db)
+    with pytest.raises(Killed):  # dies checking round 2's candidate
+        solve(SortProblem(kill_on=2), model, Budget(candidates=1), checkpointer=saver)
+    before = len(server.requests)
+    outcome = solve(SortProblem(), model, Budget(candidates=1), checkpointer=saver)
+    assert outcome.status == "verified"
+    # Only the interrupted round-2 request is made again: tester and round 1 are not.
+    assert len(server.requests) == before + 1
+    again = solve(SortProblem(), model, Budget(candidates=1), checkpointer=saver)
+    assert again.status == "verified" and len(server.requests) == before + 1  # finished: no calls
+
+
+def test_judge_rules() -> None:
+    ok = Candidate(
+        code="", origin="model", round=1, evaluation=Evaluation(verdict="verified", ratio=3.0)
+    )
+    bad = Candidate(
+        code="", origin="seed", round=0, evaluation=Evaluation(verdict="mismatch", detail="x")
+    )
+    budget = Budget(rounds=2)
+    assert judge(None, [bad], 0, 0, budget, (0, 0.0, 0.0)).action == "repair"
+    assert judge(None, [bad], 2, 0, budget, (0, 0.0, 0.0)).action == "give_up"
+    assert judge("fewer loads", [bad, ok], 1, 0, budget, (0, 0.0, 0.0)).action == "optimize"
+    assert judge("fewer loads", [bad, ok], 1, 1, budget, (0, 0.0, 0.0)).action == "accept"
+    assert judge(None, [bad], 0, 0, Budget(tokens=10), (10, 0.0, 0.0)).reason.startswith("token")
+    assert best([bad, ok]) is ok
