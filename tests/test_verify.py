@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from retarget.errors import FunctionNotFound, PrototypeError, SourceError
-from retarget.transpile.verify import Verdict, verify_function
+from retarget.testgen.inputs import coerce_input, make_plan
+from retarget.testgen.prototype import parse_prototype
+from retarget.testgen.search import SearchLimits
+from retarget.transpile.verify import Verdict, VerifyOptions, verify_function
 from tests.conftest import needs_cross
 
 pytestmark = needs_cross
@@ -185,3 +188,26 @@ def test_different_seeds_give_different_tests(pair) -> None:  # type: ignore[no-
     assert first.verdict is second.verdict is Verdict.VERIFIED
     assert first.reference_insns != second.reference_insns
     assert derive_hidden_seed(1) != derive_hidden_seed(2) != 2
+
+
+@needs_cross
+def test_proposed_inputs_run_first(pair) -> None:  # type: ignore[no-untyped-def]
+    # The candidate differs from the reference on one input only; a search of one run finds
+    # it only if the proposed input (a model's edge case) is that run.
+    ref, _ = pair("int f(int x) { return x == 123457 ? 1 : 0; }", "aarch64")
+    _, wrong = pair("int f(int x) { (void)x; return 0; }", "aarch64")
+    tight = SearchLimits(max_runs=1, random_seeds=0)
+    options = VerifyOptions(limits=tight, hidden_tests=0, proposed=({"x": 123457},))
+    result = verify_function(ref, wrong, "f", "int f(int x)", "aarch64", options)
+    assert result.verdict is Verdict.MISMATCH
+    assert result.counterexample is not None and result.counterexample.inputs == {"x": 123457}
+
+
+def test_proposed_inputs_must_fit_the_prototype() -> None:
+    plan = make_plan(parse_prototype("long total(const short *a, int n, char c)"), {"a": "n"})
+    good = coerce_input(plan, {"a": [1, -2, 3], "n": 2, "c": 65})
+    assert good is not None and good.values["a"] == [1, -2]  # trimmed to n
+    assert coerce_input(plan, {"a": [1], "n": 1}) is None  # a parameter missing
+    assert coerce_input(plan, {"a": [70000], "n": 1, "c": 0}) is None  # not a short
+    assert coerce_input(plan, {"a": [], "n": -1, "c": 0}) is None  # negative length
+    assert coerce_input(plan, {"a": [], "n": 0, "c": True}) is None  # a bool is no char

@@ -269,6 +269,54 @@ def resize_buffers(rng: random.Random, plan: InputPlan, test: TestInput) -> None
             buf.append(random_scalar(rng, element_type(p)))  # type: ignore[arg-type]
 
 
+def _scalar_value(ctype: CType, value: object) -> int | float | None:
+    """``value`` as a value of the scalar type ``ctype``, or None when it cannot be one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if ctype.kind is TypeKind.FLOAT:
+        return float(value)
+    if not isinstance(value, int):
+        return None
+    low = -(1 << (ctype.bits - 1)) if ctype.signed else 0
+    high = (1 << (ctype.bits - 1)) if ctype.signed else (1 << ctype.bits)
+    return value if low <= value < high else None
+
+
+def _proposed_value(p: ParamPlan, value: object) -> Value | None:
+    if p.role in (Role.SCALAR, Role.LENGTH):
+        scalar = _scalar_value(p.ctype, value)
+        if p.role is Role.LENGTH and (not isinstance(scalar, int) or scalar < 0):
+            return None
+        return scalar
+    if p.role is Role.STRING:
+        return value if isinstance(value, str) and "\0" not in value else None
+    if not isinstance(value, list):
+        return None
+    element = element_type(p)
+    items = [_scalar_value(element, v) for v in value]
+    if any(v is None for v in items):
+        return None
+    if element.kind is TypeKind.FLOAT:
+        return [float(v) for v in items if v is not None]
+    return [int(v) for v in items if v is not None]
+
+
+def coerce_input(plan: InputPlan, values: dict[str, object]) -> TestInput | None:
+    """A proposed input (a model's edge case: parameter name -> value) as a test, or None
+    when it names the parameters wrongly or holds a value its type cannot have. Buffers are
+    trimmed or padded to what their length parameter says."""
+    if set(values) != {p.name for p in plan.params}:
+        return None
+    test = TestInput()
+    for p in plan.params:
+        value = _proposed_value(p, values[p.name])
+        if value is None:
+            return None
+        test.values[p.name] = value
+    resize_buffers(random.Random(0), plan, test)
+    return test
+
+
 # --- to a call ---------------------------------------------------------------------------
 def encode_scalar(ctype: CType, value: int | float) -> int:
     if ctype.kind is TypeKind.FLOAT:

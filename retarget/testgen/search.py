@@ -76,9 +76,11 @@ def explore(
     seed: int,
     limits: SearchLimits,
     constants: tuple[int, ...] = (),
+    proposed: tuple[TestInput, ...] = (),
 ) -> SearchResult:
     """``constants`` (immediates of the reference) seed the mutator, so a comparison against
-    a magic value can be passed without guessing it."""
+    a magic value can be passed without guessing it; ``proposed`` inputs (a model's edge
+    cases) run first."""
     rng = random.Random(seed)
     dictionary = search_dictionary(constants)
     result = SearchResult(blocks_total=blocks_total)
@@ -86,7 +88,7 @@ def explore(
     edges: set[tuple[int, int]] = set()
     corpus: list[TestInput] = []
     stale = 0
-    queue = seed_inputs(rng, plan, limits.random_seeds, dictionary)
+    queue = [t.copy() for t in proposed] + seed_inputs(rng, plan, limits.random_seeds, dictionary)
     # Patience counts only mutated inputs: the seeds all run, however many of them repeat
     # coverage, so a long seed list cannot use up the search before it starts.
     while result.runs < limits.max_runs and (queue or stale < limits.patience):

@@ -18,7 +18,14 @@ from pydantic import BaseModel, Field
 from retarget.errors import FunctionNotFound, SourceError
 from retarget.isa import X86_64, get_target
 from retarget.sandbox.emulator import CallSetup, EndKind, Machine, RunOutcome, load_program
-from retarget.testgen.inputs import InputPlan, TestInput, make_plan, render_value, to_call
+from retarget.testgen.inputs import (
+    InputPlan,
+    TestInput,
+    coerce_input,
+    make_plan,
+    render_value,
+    to_call,
+)
 from retarget.testgen.prototype import parse_prototype
 from retarget.testgen.search import (
     BLOCKING,
@@ -86,6 +93,9 @@ class VerifyOptions:
     limits: SearchLimits = SearchLimits()
     budget: int = 1_000_000
     timeout_ms: int = 2000
+    proposed: tuple[dict[str, object], ...] = ()
+    """Extra inputs (parameter name -> value), e.g. a model's edge cases; those that do not
+    fit the prototype are dropped."""
 
 
 def derive_hidden_seed(seed: int) -> int:
@@ -158,7 +168,12 @@ class _Session:
         opts = self.opts
         blocks_total = len(self.ref.program.blocks.leaders)
         constants = self.ref.program.blocks.constants
-        public = explore(self.plan, self.run_ref, blocks_total, opts.seed, opts.limits, constants)
+        proposed = tuple(
+            t for t in (coerce_input(self.plan, v) for v in opts.proposed) if t is not None
+        )
+        public = explore(
+            self.plan, self.run_ref, blocks_total, opts.seed, opts.limits, constants, proposed
+        )
         fields: dict[str, Any] = {
             **base,
             "coverage": round(public.coverage, 4),
