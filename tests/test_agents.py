@@ -19,11 +19,13 @@ from retarget.agents.graph import solve
 from retarget.agents.judge import best, judge
 from retarget.agents.problem import Candidate, Decision, Evaluation
 from retarget.agents.trace import Trace
+from retarget.agents.transpile import FunctionTask, TranspileProblem
 from retarget.llm.client import OpenAIModel
 from retarget.llm.extract import extract_code
 from retarget.llm.replay import ReplayScript, ReplayServer
 from retarget.llm.settings import ModelSettings
 from retarget.llm.types import Message
+from tests.conftest import needs_cross
 
 NUMBERS = [5, 3, 9, 1]
 
@@ -180,3 +182,39 @@ def test_judge_rules() -> None:
     assert judge("fewer loads", [bad, ok], 1, 1, budget, (0, 0.0, 0.0)).action == "accept"
     assert judge(None, [bad], 0, 0, Budget(tokens=10), (10, 0.0, 0.0)).reason.startswith("token")
     assert best([bad, ok]) is ok
+
+
+SUM4_GOOD = """\t.text
+\t.globl\tsum4
+\t.type\tsum4, %function
+sum4:
+\tldp\tw1, w4, [x0]
+\tldp\tw3, w2, [x0, 8]
+\tadd\tw0, w1, w4
+\tadd\tw0, w0, w3
+\tadd\tw0, w0, w2
+\tret
+\t.size\tsum4, .-sum4
+"""
+SUM4_BAD = SUM4_GOOD.replace("add\tw0, w0, w2", "sub\tw0, w0, w2")
+
+
+@needs_cross
+def test_a_refused_function_is_ported_by_the_model_in_round_two(serve: Any, tmp_path: Path) -> None:
+    source = (Path(__file__).parent / "data" / "sum4.x86_64.s").read_text()
+    task = FunctionTask(path="lib/sum4.s", source=source, function="sum4",
+                        prototype="int sum4(const int *a)", target="aarch64", sizes="a=4")  # fmt: skip
+    problem = TranspileProblem(task)
+    assert problem.seed() is None and "PSHUFD" in problem.refusal  # packed SSE: refused
+    server, model = serve([
+        {"match": "Propose up to", "content": '```json\n[{"a": [1, 2, 3, 4]}, {"a": [-1]}]\n```'},
+        {"match": "Counterexample", "content": f"Fixed:\n```asm\n{SUM4_GOOD}```"},
+        {"content": f"```asm\n{SUM4_BAD}```"},
+    ])  # fmt: skip
+    trace = Trace(tmp_path / "trace.jsonl")
+    outcome = solve(problem, model, Budget(candidates=1), trace=trace)
+    assert (outcome.status, outcome.rounds, outcome.model_calls) == ("verified", 2, 3)
+    assert outcome.best is not None and outcome.best.origin == "model"
+    assert problem.proposed == [{"a": [1, 2, 3, 4]}, {"a": [-1]}]
+    second = server.requests[2]["messages"][1]["content"]
+    assert "Counterexample: sum4(a=" in second and "PSHUFD" in second
