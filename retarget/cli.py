@@ -195,6 +195,69 @@ def translate(
     raise typer.Exit(1 if result.refused else 0)
 
 
+@app.command()
+def transpile(
+    repo: Annotated[Path, typer.Argument(help="repository holding x86-64 .s / .S files")],
+    to: Annotated[str, typer.Option("--to", help="aarch64 or riscv64")],
+    out: Annotated[Path | None, typer.Option(help="output tree (default REPO-<target>)")] = None,
+    model: Annotated[str | None, typer.Option(help="model name (else RETARGET_MODEL)")] = None,
+    jobs: Annotated[int, typer.Option(help="functions solved at once")] = 1,
+    resume: Annotated[bool, typer.Option(help="keep verified functions of an earlier run")] = False,
+    test_cmd: Annotated[
+        str | None, typer.Option(help="the repository's test command, run on the port")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print report.json")] = False,
+) -> None:
+    """Port every function of a repository's x86-64 assembly, each one verified.
+
+    Exit 0 when every function is verified, 1 otherwise, 2 on bad input.
+    """
+    from rich.progress import Progress
+
+    from retarget.agents.budget import Budget
+    from retarget.agents.report import write_reports
+    from retarget.agents.repository import plan_jobs, transpile_repository
+    from retarget.isa import get_target
+    from retarget.llm.cache import ResponseCache
+    from retarget.llm.client import OpenAIModel
+    from retarget.llm.settings import ModelSettings
+
+    isa = get_target(to)
+    repo = repo.resolve()
+    if not repo.is_dir():
+        raise InputError(f"{repo}: not a directory")
+    target_out = (out or repo.with_name(f"{repo.name}-{isa.name}")).resolve()
+    settings = ModelSettings()
+    if model:
+        settings = settings.model_copy(update={"model": model})
+    client = None
+    if settings.configured:
+        cache_path = settings.cache_path or target_out / ".retarget" / "responses.sqlite"
+        client = OpenAIModel(settings, cache=ResponseCache(cache_path))
+    total = len(plan_jobs(repo, isa.name, target_out)[0])
+    with Progress(transient=True, disable=as_json) as bar:
+        task = bar.add_task("porting", total=total)
+        report = transpile_repository(
+            repo, isa.name, target_out, client, Budget(), jobs=jobs, resume=resume,
+            progress=lambda r: bar.update(task, advance=1, description=f"{r.function}: {r.status}"),
+        )  # fmt: skip
+    if test_cmd:
+        from retarget.agents.repository import run_test_command
+
+        report.test_command = run_test_command(test_cmd, target_out, isa.name)
+    write_reports(report, target_out)
+    if as_json:
+        typer.echo((target_out / "report.json").read_text())
+    else:
+        for f in report.functions:
+            typer.echo(
+                f"{f.file}:{f.function}: {f.status} ({f.producer}){' ' + f.reason if f.reason else ''}"
+            )
+        typer.echo(f"report: {target_out / 'report.md'}")
+    passed = report.test_command is None or report.test_command.get("exit") == 0
+    raise typer.Exit(0 if report.all_verified and passed else 1)
+
+
 def _sibling_prototypes(source: Path) -> dict[str, str]:
     """C prototypes from ``NAME.c`` / ``NAME.h`` beside ``NAME.s`` (or ``NAME.x86_64.s``):
     they make return values exact where the target ABI extends them (RV64)."""

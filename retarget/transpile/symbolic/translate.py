@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,10 +108,11 @@ def translate_source(
     text: str,
     target: str,
     shown_name: str = "SOURCE.s",
-    only: str | None = None,
+    only: str | Collection[str] | None = None,
     signatures: dict[str, str] | None = None,
 ) -> TranslationResult:
-    """Translate every function of ``text`` (or only ``only``).
+    """Translate every function of ``text`` (or only ``only``: one name or several, with
+    only the data they reach).
 
     ``signatures`` (C prototypes by function name) make return values exact where the target
     ABI extends them (RV64); without one the width is inferred from how rax is written.
@@ -124,7 +126,8 @@ def translate_source(
     arguments = {name: argument_kinds(proto) for name, proto in prototypes.items()}
     unit = load_unit(text, shown_name)
     parents = {f.name for f in unit.functions}
-    wanted = [unit.function(only)] if only else [
+    names = [only] if isinstance(only, str) else list(only or [])
+    wanted = [unit.function(n) for n in names] if only is not None else [
         f for f in unit.functions
         if not (f.name.endswith(".cold") and f.name.removesuffix(".cold") in parents)
     ]  # fmt: skip
