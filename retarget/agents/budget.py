@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Budget(BaseModel):
-    """When the judge stops trying; every limit holds per problem."""
+class Budget(BaseSettings):
+    """When the judge stops trying; every limit holds per problem and can be set as
+    RETARGET_BUDGET_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="RETARGET_BUDGET_")
 
     rounds: int = Field(4, description="coder rounds after the seed")
     candidates: int = Field(2, description="parallel candidates per round")

@@ -1,0 +1,1 @@
+int sum4(const int *a);
