@@ -129,3 +129,25 @@ def test_a_killed_run_resumes_without_redoing_finished_functions(
     # Only sum4 was solved again; the four finished functions were not re-verified.
     assert [entry["function"] for entry in lines[4:]] == ["sum4"]
     assert report(out)["summary"]["verified"] == 5
+
+
+@needs_cross
+def test_preprocessed_sources_and_missing_prototypes(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    header = "#define K 7\n#ifndef __ASSEMBLER__\nint add_k(int x);\n#endif\n"
+    (repo / "src" / "k.h").write_text(header)
+    (repo / "src" / "add.S").write_text(
+        '#include "k.h"\n\t.text\n\t.globl\tadd_k\n\t.type\tadd_k, @function\nadd_k:\n'
+        "\tleal\tK(%rdi), %eax\n\tret\n\t.size\tadd_k, .-add_k\n"
+        "\t.globl\tmystery\n\t.type\tmystery, @function\nmystery:\n\tmovl\t%edi, %eax\n\tret\n"
+        "\t.size\tmystery, .-mystery\n"
+    )
+    out = tmp_path / "out"
+    done = transpile(repo, out, env={"RETARGET_MODEL": ""})
+    assert done.returncode == 1  # mystery has no prototype
+    entries = {e["function"]: e for e in report(out)["functions"]}
+    assert entries["add_k"]["status"] == "verified"
+    assert entries["mystery"]["status"] == "refused" and "prototype" in entries["mystery"]["reason"]
+    assert "add_k:" in (out / "src" / "add.s").read_text()
+    assert "<td>refused</td>" in (out / "report.html").read_text()
