@@ -201,7 +201,7 @@ SUM4_BAD = SUM4_GOOD.replace("add\tw0, w0, w2", "sub\tw0, w0, w2")
 
 @needs_cross
 def test_a_refused_function_is_ported_by_the_model_in_round_two(serve: Any, tmp_path: Path) -> None:
-    source = (Path(__file__).parent / "data" / "sum4.x86_64.s").read_text()
+    source = (Path(__file__).parent / "data" / "repo_sum4" / "lib" / "sum4.s").read_text()
     task = FunctionTask(path="lib/sum4.s", source=source, function="sum4",
                         prototype="int sum4(const int *a)", target="aarch64", sizes="a=4")  # fmt: skip
     problem = TranspileProblem(task)

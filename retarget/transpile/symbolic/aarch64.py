@@ -314,13 +314,6 @@ class A64Function(Lowering):
         self.lines.append(f"\teor\t{dst}, {a}, #1")
         self._commit(op.out, dst)
 
-    def _unary(self, op: Op, mnemonic: str) -> None:
-        assert op.out is not None
-        a = self.val(op.ins[0])
-        dst = self._dst(op.out)
-        self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
-        self._commit(op.out, dst)
-
     def _extend(self, reg: str, size: int, signed: bool, into: str | None = None) -> str:
         """``reg``'s low ``size`` bytes extended to 64 bits (in a fresh register)."""
         if size >= 8:

@@ -560,6 +560,18 @@ class Lowering(ABC):
         """The register a result for ``v`` is computed into."""
 
     @abstractmethod
+    def _commit(self, v: Var, reg: str) -> None:
+        """Finish a write of ``v`` computed into ``reg`` (partial registers, XMM lanes)."""
+
+    def _unary(self, op: Op, mnemonic: str) -> None:
+        """A one-instruction unary op (``neg``, ``not``) from register to register."""
+        assert op.out is not None
+        a = self.val(op.ins[0])
+        dst = self._dst(op.out)
+        self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
+        self._commit(op.out, dst)
+
+    @abstractmethod
     def _clear_upper32(self, reg: str) -> None:
         """Zero bits 32-63 of ``reg`` (x86 32-bit writes clear them)."""
 

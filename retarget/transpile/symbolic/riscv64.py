@@ -456,13 +456,6 @@ class RV64Function(Lowering):
         self.lines.append(f"\txori\t{dst}, {a}, 1")
         self._commit(op.out, dst)
 
-    def _unary(self, op: Op, mnemonic: str) -> None:
-        assert op.out is not None
-        a = self.val(op.ins[0])
-        dst = self._dst(op.out)
-        self.lines.append(f"\t{mnemonic}\t{dst}, {a}")
-        self._commit(op.out, dst)
-
     def _op_int_zext(self, op: Op) -> None:
         assert op.out is not None
         a = self.val(op.ins[0])
