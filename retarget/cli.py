@@ -216,7 +216,7 @@ def transpile(
 
     from retarget.agents.budget import Budget
     from retarget.agents.report import write_reports
-    from retarget.agents.repository import plan_jobs, transpile_repository
+    from retarget.agents.repository import FunctionReport, transpile_repository
     from retarget.isa import get_target
     from retarget.llm.cache import ResponseCache
     from retarget.llm.client import OpenAIModel
@@ -234,13 +234,14 @@ def transpile(
     if settings.configured:
         cache_path = settings.cache_path or target_out / ".retarget" / "responses.sqlite"
         client = OpenAIModel(settings, cache=ResponseCache(cache_path))
-    total = len(plan_jobs(repo, isa.name, target_out)[0])
     with Progress(transient=True, disable=as_json) as bar:
-        task = bar.add_task("porting", total=total)
-        report = transpile_repository(
-            repo, isa.name, target_out, client, Budget(), jobs=jobs, resume=resume,
-            progress=lambda r: bar.update(task, advance=1, description=f"{r.function}: {r.status}"),
-        )  # fmt: skip
+        task = bar.add_task("porting", total=None)
+
+        def advance(done: FunctionReport, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=f"{done.function}: {done.status}")
+
+        report = transpile_repository(repo, isa.name, target_out, client, Budget(), jobs=jobs,
+                                      resume=resume, progress=advance)  # fmt: skip
     if test_cmd:
         from retarget.agents.repository import run_test_command
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 import time
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -47,12 +47,15 @@ class CoderTask(TypedDict):
     decision: dict[str, Any]
 
 
+OutcomeStatus = Literal["verified", "mismatch", "unverifiable", "invalid", "error", "refused"]
+"""verified, or the best candidate's verdict, or "refused" when nothing was tried."""
+
+
 class Outcome(BaseModel):
     """How one problem's run ended."""
 
     problem: str
-    status: str
-    """verified, or the best candidate's verdict, or "refused" when nothing was tried."""
+    status: OutcomeStatus
     reason: str
     best: Candidate | None = None
     rounds: int = 0
@@ -219,7 +222,9 @@ def _outcome(name: str, values: dict[str, Any]) -> Outcome:
     decision = Decision.model_validate(values["decision"])
     top = best(candidates)
     accepted = decision.action == "accept" and top is not None and top.evaluation.verified
-    status = "verified" if accepted else (top.evaluation.verdict if top else "refused")
+    status: OutcomeStatus = (
+        "verified" if accepted else (top.evaluation.verdict if top else "refused")
+    )
     model_made = [c for c in candidates if c.origin == "model"]
     return Outcome(
         problem=name,

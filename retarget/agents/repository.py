@@ -19,7 +19,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, Field
 
 from retarget.agents.budget import Budget
-from retarget.agents.graph import Outcome, solve
+from retarget.agents.graph import Outcome, OutcomeStatus, solve
 from retarget.agents.trace import Trace
 from retarget.agents.transpile import FunctionTask, TranspileProblem
 from retarget.errors import InputError, SourceError
@@ -27,9 +27,9 @@ from retarget.isa.targets import get_target
 from retarget.isa.toolchain import assemble
 from retarget.llm.client import Model
 from retarget.testgen.prototype import prototypes_in_c
-from retarget.transpile.symbolic.translate import translate_source
+from retarget.transpile.symbolic.translate import function_names, translate_source
+from retarget.transpile.symbolic.unit import load_unit
 
-Status = Literal["verified", "mismatch", "unverifiable", "invalid", "refused", "error"]
 STATE_DIR = ".retarget"
 SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", STATE_DIR}
 
@@ -38,7 +38,7 @@ class FunctionReport(BaseModel):
     file: str
     function: str
     prototype: str = ""
-    status: Status
+    status: OutcomeStatus
     producer: Literal["symbolic", "model", "none"]
     reason: str = ""
     rounds: int = 0
@@ -154,9 +154,7 @@ def plan_jobs(repo: Path, target: str, out: Path) -> tuple[list[Job], list[Path]
         rel = str(path.relative_to(repo))
         text = _assembly_text(path, repo)
         texts[rel] = text
-        listing = translate_source(text, target, rel, signatures={})
-        names = [f.name for f in listing.functions if not f.name.endswith(".cold")]
-        for name in names:
+        for name in function_names(load_unit(text, rel)):
             prototype = prototypes.get(name)
             sizes = config.sizes.get(name, "")
             key = _key(text, name, prototype or "", target, sizes)
@@ -171,11 +169,10 @@ def _report_of(job: Job, outcome: Outcome) -> FunctionReport:
     producer: Literal["symbolic", "model", "none"] = "none"
     if best is not None:
         producer = "symbolic" if best.origin == "seed" else "model"
-    status: Status = outcome.status if outcome.status != "refused" else "refused"  # type: ignore[assignment]
     return FunctionReport(
-        file=job.file, function=job.function, prototype=job.prototype or "", status=status,
-        producer=producer,
-        reason=outcome.reason if status != "verified" else "",
+        file=job.file, function=job.function, prototype=job.prototype or "",
+        status=outcome.status, producer=producer,
+        reason=outcome.reason if outcome.status != "verified" else "",
         rounds=outcome.rounds, tests=best.evaluation.tests if best else 0,
         coverage=best.evaluation.coverage if best else None,
         ratio=best.evaluation.ratio if best else None, tokens=outcome.tokens,
@@ -278,8 +275,9 @@ def transpile_repository(
     *,
     jobs: int = 1,
     resume: bool = False,
-    progress: Callable[[FunctionReport], None] | None = None,
+    progress: Callable[[FunctionReport, int], None] | None = None,
 ) -> RepoReport:
+    """``progress`` hears of each finished function, with the number of functions in all."""
     if not repo.is_dir():
         raise InputError(f"{repo}: not a directory")
     get_target(target)
@@ -290,7 +288,7 @@ def transpile_repository(
         for done in pool.map(runner.run, planned):
             reports.append(done)
             if progress is not None:
-                progress(done)
+                progress(done, len(planned))
     report = RepoReport(repository=str(repo), target=target, output=str(out), functions=reports)
     for path in copies:
         dest = out / path.relative_to(repo)
@@ -299,7 +297,10 @@ def transpile_repository(
     for rel, text in texts.items():
         mine = [r for r in reports if r.file == rel]
         assembly, problem = write_file(rel, text, mine, target)
-        complaint = check_assembles(assembly, target, rel, out / STATE_DIR)
+        # The symbolic part was assembled by the translator; model-written code was
+        # assembled alone: only the two together need a check.
+        combined = any(r.status == "verified" and r.producer == "model" for r in mine)
+        complaint = check_assembles(assembly, target, rel, out / STATE_DIR) if combined else None
         if complaint is not None:
             problem = f"the combined port does not assemble: {complaint}"
         if problem:

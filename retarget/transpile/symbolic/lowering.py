@@ -349,11 +349,7 @@ class Lowering(ABC):
         self._begin(first)
         # A final pseudo-op reads the operands, so the rewrites keep them and rename them.
         sliced = [*ops_computing(first.ops, {left, right}), Op("USE", None, (left, right))]
-        needed = sliced
-        for rewrite in (*PASSES, *self.TARGET_PASSES):
-            needed = rewrite(needed)
-        for new, old in zip(needed[:-1], sliced[:-1], strict=True):
-            self._index[id(new)] = self._index[id(old)]
+        needed = self._rewrite(sliced)
         left, right = needed.pop().ins
         self._ops = needed
         self._last_use = _last_uses(needed)
@@ -416,12 +412,7 @@ class Lowering(ABC):
             ops = wide
         if any(op.code in ("CALL", "CALLIND") for op in ops):
             ops = self._call_ops(ins, ops)
-        fused = ops
-        for rewrite in (*PASSES, *self.TARGET_PASSES):
-            fused = rewrite(fused)
-        for new, old in zip(fused, ops, strict=True):
-            self._index[id(new)] = self._index[id(old)]
-        ops = fused
+        ops = self._rewrite(ops)
         if any(op.code == "RETURN" for op in ops):
             ops = [op for op in ops if op.out not in (RIP, RSP)]
         self._ops = ops
@@ -439,6 +430,17 @@ class Lowering(ABC):
             self.lines.append(f".Lp{ins.address:x}_{len(ops)}:")
         if targets:
             self._forget()  # which of its ops ran depends on the path taken
+
+    def _rewrite(self, ops: list[Op]) -> list[Op]:
+        """``ops`` through every rewrite; each result op keeps its original's position (for
+        the stack offsets known per op)."""
+        out = ops
+        for rewrite in (*PASSES, *self.TARGET_PASSES):
+            out = rewrite(out)
+        for new, old in zip(out, ops, strict=True):
+            if id(old) in self._index:
+                self._index[id(new)] = self._index[id(old)]
+        return out
 
     def _emit_op(self, op: Op, index: int) -> None:
         """One op: its scratch registers go back to the pool after it, temporaries after

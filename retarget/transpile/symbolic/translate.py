@@ -104,6 +104,15 @@ class _Context:
         return any(s.address <= address <= s.address + s.size for s in self.unit.data_sections())
 
 
+def function_names(unit: X86Unit) -> list[str]:
+    """The functions of a unit, parts split off by gcc (``f.cold``) aside: they go with f."""
+    parents = {f.name for f in unit.functions}
+    return [
+        f.name for f in unit.functions
+        if not (f.name.endswith(".cold") and f.name.removesuffix(".cold") in parents)
+    ]  # fmt: skip
+
+
 def translate_source(
     text: str,
     target: str,
@@ -125,12 +134,11 @@ def translate_source(
     returns = {name: return_kind(proto) for name, proto in prototypes.items()}
     arguments = {name: argument_kinds(proto) for name, proto in prototypes.items()}
     unit = load_unit(text, shown_name)
-    parents = {f.name for f in unit.functions}
-    names = [only] if isinstance(only, str) else list(only or [])
-    wanted = [unit.function(n) for n in names] if only is not None else [
-        f for f in unit.functions
-        if not (f.name.endswith(".cold") and f.name.removesuffix(".cold") in parents)
-    ]  # fmt: skip
+    if only is None:
+        names = function_names(unit)
+    else:
+        names = [only] if isinstance(only, str) else list(only)
+    wanted = [unit.function(n) for n in names]
     refused: dict[str, FunctionStatus] = {}
     for _ in range(len(wanted) + 1):
         ctx = _Context(unit)
