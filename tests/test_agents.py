@@ -6,6 +6,8 @@ writes is executed here."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +30,6 @@ from retarget.llm.types import Message
 from tests.conftest import needs_cross
 
 NUMBERS = [5, 3, 9, 1]
-
-
-class Killed(Exception):
-    """Stands for the process dying mid-run."""
 
 
 class SortProblem:
@@ -70,7 +68,7 @@ class SortProblem:
     def evaluate(self, code: str) -> Evaluation:
         self.evaluations += 1
         if self.kill_on is not None and self.evaluations == self.kill_on:
-            raise Killed
+            os._exit(9)  # the process dies as under SIGKILL: nothing is flushed or unwound
         try:
             got = json.loads(code)
         except ValueError:
@@ -155,10 +153,14 @@ def test_the_budget_stops_a_hopeless_run(serve: Any) -> None:
 def test_a_killed_run_resumes_without_redoing_finished_rounds(serve: Any, tmp_path: Path) -> None:
     server, model = serve([TESTS, {"match": "counterexample", "content": RIGHT, "repeat": True},
                            {"content": WRONG}])  # fmt: skip
-    db = sqlite3.connect(str(tmp_path / "checkpoints.sqlite"), check_same_thread=False)
-    saver = SqliteSaver(db)
-    with pytest.raises(Killed):  # dies checking round 2's candidate
-        solve(SortProblem(kill_on=2), model, Budget(candidates=1), checkpointer=saver)
+    path = tmp_path / "checkpoints.sqlite"
+    child = multiprocessing.get_context("fork").Process(
+        target=_die_in_round_two, args=(model, path)
+    )
+    child.start()
+    child.join()
+    assert child.exitcode == 9
+    saver = SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
     before = len(server.requests)
     outcome = solve(SortProblem(), model, Budget(candidates=1), checkpointer=saver)
     assert outcome.status == "verified"
@@ -166,6 +168,11 @@ def test_a_killed_run_resumes_without_redoing_finished_rounds(serve: Any, tmp_pa
     assert len(server.requests) == before + 1
     again = solve(SortProblem(), model, Budget(candidates=1), checkpointer=saver)
     assert again.status == "verified" and len(server.requests) == before + 1  # finished: no calls
+
+
+def _die_in_round_two(model: OpenAIModel, path: Path) -> None:
+    saver = SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+    solve(SortProblem(kill_on=2), model, Budget(candidates=1), checkpointer=saver)
 
 
 def test_judge_rules() -> None:

@@ -209,11 +209,19 @@ def solve(
         "configurable": {"thread_id": thread or problem.name},
         "recursion_limit": 4 * (budget.rounds + budget.optimize_rounds) + 10,
     }
+    if checkpointer is None:
+        return _outcome(problem.name, app.invoke({}, config))
+    # "sync": each step's checkpoint is on disk before the next step starts, so a process
+    # killed mid-step (SIGKILL, OOM) resumes from the step before; the default "async"
+    # writes in the background and a kill can lose the last steps.
+    snapshot = app.get_state(config)
     values: dict[str, Any]
-    if checkpointer is not None and (snapshot := app.get_state(config)).values:
-        values = app.invoke(None, config) if snapshot.next else dict(snapshot.values)
+    if not snapshot.values:
+        values = app.invoke({}, config, durability="sync")
+    elif snapshot.next:
+        values = app.invoke(None, config, durability="sync")
     else:
-        values = app.invoke({}, config)
+        values = dict(snapshot.values)
     return _outcome(problem.name, values)
 
 
