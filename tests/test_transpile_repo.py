@@ -72,10 +72,11 @@ def test_example_ports_offline_and_passes_its_own_tests(tmp_path: Path) -> None:
 
 
 @needs_cross
-def test_refused_function_ported_by_the_model_through_a_429_storm(
+def test_refused_function_ported_by_the_model_through_a_429_storm_and_a_malformed_reply(
     tmp_path: Path, replay: Any
 ) -> None:
-    _server, env = replay({"faults": [{"status": 429, "retry_after": 0}] * 3, "responses": [
+    faults = [{"status": 429, "retry_after": 0}] * 3 + [{"malformed": True}]
+    server, env = replay({"faults": faults, "responses": [
         TESTS_ANSWER, {"match": "Counterexample", "content": f"```asm\n{SUM4_GOOD}```"},
         {"content": f"```asm\n{SUM4_BAD}```"}]})  # fmt: skip
     out = tmp_path / "out"
@@ -85,6 +86,7 @@ def test_refused_function_ported_by_the_model_through_a_429_storm(
     assert (entry["status"], entry["producer"], entry["rounds"]) == ("verified", "model", 2)
     assert entry["tokens"] > 0
     assert "sum4:" in (out / "lib" / "sum4.s").read_text()
+    assert len(server.requests) == len(faults) + 3  # tester, round 1, round 2
 
 
 @needs_cross
