@@ -23,9 +23,11 @@ import ast
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from retarget.kernelgen.native import ExtensionSpec, spec_from_call
 
 BackendName = Literal["cpp", "triton", "cuda"]
 
@@ -80,6 +82,8 @@ class StaticReport(BaseModel):
     """The kernel entry points ``forward`` reaches (``module.fn`` or a Triton kernel name)."""
     sources: list[str] = []
     """The C++/CUDA source strings handed to a loader, as written."""
+    extensions: list[ExtensionSpec] = []
+    """Every loader call, to be built before the candidate runs."""
 
 
 class Rejected(Exception):
@@ -118,6 +122,7 @@ class _Module:
     methods: dict[str, ast.FunctionDef] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     cuda: bool = False
+    extensions: list[ExtensionSpec] = field(default_factory=list)
     constants: dict[str, str] = field(default_factory=dict)
     """Top-level string constants, so sources bound to a name can be read."""
     aliases: dict[str, str] = field(default_factory=dict)
@@ -143,7 +148,8 @@ def check_source(source: str, backend: BackendName, filename: str = "candidate.p
         _backend_rules(backend, info, kernels, model)
     except Rejected as exc:
         return StaticReport(ok=False, reason=exc.reason, line=exc.line)
-    return StaticReport(ok=True, kernels=sorted(kernels), sources=info.sources)
+    return StaticReport(ok=True, kernels=sorted(kernels), sources=info.sources,
+                        extensions=info.extensions)  # fmt: skip
 
 
 def _top_level(tree: ast.Module, info: _Module) -> None:
@@ -251,6 +257,13 @@ def _is_loader_call(node: ast.expr, info: _Module) -> bool:
 
 def _collect_sources(call: ast.expr, info: _Module) -> None:
     assert isinstance(call, ast.Call)
+    loader = (_dotted(call.func) or "").split(".")[-1]
+    args = [_literal(a, info) for a in call.args]
+    kwargs = {k.arg: _literal(k.value, info) for k in call.keywords if k.arg}
+    try:
+        info.extensions.append(spec_from_call(loader, args, kwargs))
+    except ValueError as exc:
+        raise Rejected(str(exc), call) from exc
     given = dict(zip(("name", "cpp_sources", "cuda_sources"), call.args, strict=False))
     given.update({k.arg: k.value for k in call.keywords if k.arg})
     for key in ("cpp_sources", "cuda_sources"):
@@ -267,6 +280,21 @@ def _strings(node: ast.expr, info: _Module) -> list[str]:
         raise Rejected("kernel sources must be string literals or constants (so they can be "
                        "checked before they are compiled)", node)  # fmt: skip
     return [text]
+
+
+def _literal(node: ast.expr, info: _Module) -> Any:
+    text = _const_str(node, info)
+    if text is not None:
+        return text
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_literal(e, info) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k, info): _literal(v, info) for k, v in zip(node.keys, node.values,
+                                                                     strict=True) if k}  # fmt: skip
+    if isinstance(node, ast.Constant):
+        return node.value
+    raise Rejected("loader arguments must be literals or constants (the extension is built "
+                   "before the candidate runs)", node)  # fmt: skip
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -421,8 +449,10 @@ class _Checker(ast.NodeVisitor):
     def _is_handle(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name):
             return node.id in self.info.handles
-        return isinstance(node, ast.Attribute) and _is_self(node.value) and (
-            node.attr in self.info.handles
+        return (
+            isinstance(node, ast.Attribute)
+            and _is_self(node.value)
+            and (node.attr in self.info.handles)
         )
 
 
@@ -535,8 +565,8 @@ def _is_self(node: ast.expr) -> bool:
 
 
 def _is_super_call(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-        node.func.id == "super"
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (node.func.id == "super")
     )
 
 

@@ -1,0 +1,20 @@
+"""Reduction: the sum of every row."""
+
+import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        return torch.sum(x, dim=1)
+
+
+def get_inputs():
+    return [torch.randn(256, 4096)]
+
+
+def get_init_inputs():
+    return []
