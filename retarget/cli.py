@@ -25,6 +25,15 @@ app = typer.Typer(
 )
 
 
+def _add_kernel_commands() -> None:
+    from retarget.cli_kernel import kernel_app
+
+    app.add_typer(kernel_app, name="kernel")
+
+
+_add_kernel_commands()
+
+
 @app.callback()
 def _root() -> None:
     """retarget: verified transpilation and kernel generation."""

@@ -16,3 +16,18 @@ class VerifySettings(BaseSettings):
     max_runs: int = Field(400, description="reference runs the coverage-guided search may spend")
     max_tests: int = Field(400, description="public tests kept from the search")
     hidden_tests: int = Field(48, description="tests on the hidden seed in the final check")
+
+
+class KernelSettings(BaseSettings):
+    """Limits and choices of one kernel evaluation; each can be set as RETARGET_KERNEL_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="RETARGET_KERNEL_")
+
+    seeds: int = Field(5, description="model seeds, each run with two input seeds")
+    seed: int | None = Field(None, description="first seed (random when unset)")
+    compile_baseline: bool = Field(True, description="also time torch.compile of the reference")
+    timing: bool = Field(True, description="time the candidate against the reference")
+    repeats: int = Field(100, description="timed calls of each side")
+    time_limit_s: float = Field(300, description="wall clock of one sandboxed run")
+    memory_mb: int = Field(8192, description="address space of one sandboxed run")
+    cache: str | None = Field(None, description="where built extensions are kept")

@@ -1,0 +1,78 @@
+"""``retarget kernel``: evaluate a candidate kernel, or optimize a task with the agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from retarget.config import KernelSettings
+from retarget.errors import SourceError
+from retarget.kernelgen.evaluate import EvalOptions
+from retarget.kernelgen.harness import Timing
+from retarget.sandbox.process import Limits
+
+kernel_app = typer.Typer(help="PyTorch operators to verified CUDA, Triton or C++ kernels.",
+                         no_args_is_help=True)  # fmt: skip
+
+Backend = Literal["cpp", "triton", "cuda"]
+
+
+def eval_options(settings: KernelSettings | None = None) -> EvalOptions:
+    s = settings or KernelSettings()
+    return EvalOptions(
+        seeds=s.seeds,
+        seed=s.seed,
+        time_it=s.timing,
+        compile_baseline=s.compile_baseline,
+        timing=Timing(repeats=s.repeats),
+        limits=Limits(seconds=s.time_limit_s, memory_mb=s.memory_mb),
+        cache=Path(s.cache) / "kernels" if s.cache else None,
+    )
+
+
+@kernel_app.command("eval")
+def eval_command(
+    task: Annotated[Path, typer.Argument(help="KernelBench-format task (Model, get_inputs, ...)")],
+    candidate: Annotated[Path, typer.Argument(help="candidate module defining ModelNew")],
+    backend: Annotated[Backend, typer.Option(help="cpp, triton or cuda")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Check a candidate against its task in the sandbox, and time it.
+
+    Exit 0 correct, 1 rejected (with the reason), 3 unverified, 2 bad input.
+    """
+    from rich.console import Console
+
+    from retarget.kernelgen.evaluate import evaluate
+    from retarget.kernelgen.task import load_candidate, load_task
+
+    loaded = load_task(task)
+    if not candidate.is_file():
+        raise SourceError("no such file", str(candidate))
+    source = load_candidate(candidate)
+    options = eval_options()
+    with Console(stderr=True).status(f"evaluating {candidate.name} on {loaded.name}",
+                                     spinner="dots") if not as_json else _nothing():  # fmt: skip
+        result = evaluate(loaded, source, backend, options)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(f"{result.verdict}: {result.reason}")
+        if result.speedup_vs_eager is not None:
+            compiled = (f", {result.speedup_vs_compile:.2f}x vs torch.compile"
+                        if result.speedup_vs_compile else "")  # fmt: skip
+            typer.echo(f"runtime {result.runtime_ms:.4f} ms, {result.speedup_vs_eager:.2f}x vs "
+                       f"eager{compiled}")  # fmt: skip
+        if result.compile_report.strip():
+            typer.echo(result.compile_report.strip())
+    raise typer.Exit(result.exit_code)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
