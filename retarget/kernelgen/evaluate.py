@@ -126,6 +126,8 @@ def evaluate(
         if "reason" in result:
             return KernelEvaluation(**base, verdict="rejected", stage=result["stage"],
                                     reason=result["reason"], compile_report=report)  # fmt: skip
+        if result.get("triton"):
+            result["aot"] = _triton_aot(Path(cand_dir), result["triton"], options)
         return _judge(base, result, reference, Path(ref_dir), Path(cand_dir), report, interpreted)
 
 
@@ -215,6 +217,19 @@ def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResul
             ok=False, log=f"the build process failed ({why}):\n{done.stderr[-3000:]}"
         )
     return BuildResult.model_validate_json(lines[-1])
+
+
+def _triton_aot(
+    scratch: Path, kernels: dict[str, Any], options: EvalOptions
+) -> dict[str, str]:
+    done = run_jailed([sys.executable, "-m", "retarget.kernelgen.aot", "candidate.py"], scratch,
+                      Limits(seconds=options.build_seconds), stdin=json.dumps(kernels),
+                      env={"TRITON_DEFAULT_FP_FUSION": "1"})  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"(all)": f"error: the Triton compile step failed: {done.stderr[-2000:]}"}
+    report: dict[str, str] = json.loads(lines[-1])
+    return report
 
 
 def _load(path: Path) -> list[Any]:
