@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(qemu-user-static gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
-          libc6-dev-arm64-cross libc6-dev-riscv64-cross bubblewrap binutils gcc make)
+          libc6-dev-arm64-cross libc6-dev-riscv64-cross bubblewrap binutils gcc g++ make
+          util-linux)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev,kernels]'
 
 if [ "${1:-}" != "--no-example" ]; then
   echo "running the bundled example: verify examples/verify/clamp_sum against its AArch64 port"

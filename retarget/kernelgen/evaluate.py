@@ -100,6 +100,7 @@ def evaluate(
                                 reason=f"static check: {static.reason}{where}")  # fmt: skip
     plan = [(seed + 7 * k, seed + 7 * k + j) for k in range(options.seeds) for j in (0, 1)]
     cache = options.cache or default_cache()
+    cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="retarget-ref-") as ref_dir, \
             tempfile.TemporaryDirectory(prefix="retarget-cand-") as cand_dir:  # fmt: skip
         reference = _run_reference(task, plan, options, Path(ref_dir), cache)
@@ -177,6 +178,7 @@ def _harness(
 
 
 _OUT_OF_MEMORY = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
+                  "can't allocate memory",
                   "memory limit")  # fmt: skip
 
 
@@ -269,6 +271,10 @@ def _judge(
             return KernelEvaluation(**base, **extra, verdict="rejected", stage="correctness",
                                     trials=k + 1, max_abs_error=worst,
                                     reason=f"wrong output in trial {k + 1}: {verdict.reason}")  # fmt: skip
+    if result.get("findings"):
+        return KernelEvaluation(**base, **extra, verdict="rejected", stage="anti-cheat",
+                                trials=len(plan_trials), max_abs_error=worst,
+                                reason=result["findings"][0])  # fmt: skip
     again = compare(_load(cand_dir / "repeat_0.pt"), _load(cand_dir / "out_0.pt"))
     if not again.ok:
         return KernelEvaluation(**base, **extra, verdict="rejected", stage="anti-cheat",

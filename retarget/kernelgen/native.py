@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -120,8 +121,7 @@ def build(spec: ExtensionSpec, cache: Path, *, timeout: float = 600) -> BuildRes
     target = cache / f"{spec.module_name}.so"
     if target.is_file():
         return BuildResult(ok=True, path=str(target))
-    work = cache / f"{spec.module_name}.build"
-    work.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{spec.module_name}.", dir=cache))  # one per build
     source = work / "main.cpp"
     source.write_text(_main_source(spec))
     command = ["g++", "-shared", "-fPIC", "-O3", "-std=c++17", *spec.cflags, str(source)]

@@ -422,9 +422,19 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)  # banned names and attributes first: the more exact reason
         if not self.scope.in_init and not self.scope.jit:
             self._compute_call(node)
-        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self._import(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self._import(node)
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        _check_import(node, _Module())
+        raise Rejected("imports belong at the top of the module", node)
 
     def _compute_call(self, node: ast.Call) -> None:
         name = _dotted(node.func) or ""
@@ -525,12 +535,31 @@ CPP_ALLOWED_METHODS = {
 }  # fmt: skip
 
 
+_CPP_BANNED_HEADERS = {
+    "fstream", "thread", "pthread.h", "unistd.h", "sys/socket.h", "netinet/in.h",
+    "arpa/inet.h", "sys/mman.h", "dlfcn.h", "sys/syscall.h", "future", "csignal", "signal.h",
+    "sys/stat.h", "fcntl.h", "filesystem", "spawn.h", "sys/wait.h", "execinfo.h",
+}  # fmt: skip
+_CPP_BANNED_CALL = re.compile(
+    r"\b(fopen|freopen|open|socket|connect|bind|system|popen|fork|vfork|execv\w*|execl\w*|"
+    r"dlopen|dlsym|exit|_exit|_Exit|quick_exit|abort|syscall|mmap|getenv|pthread_create|"
+    r"clone|kill|raise|signal|remove|rename|unlink|sleep|usleep|nanosleep)\s*\("
+)
+
+
 def _check_native_source(text: str, tree: ast.Module) -> None:
     line = _line_of(text, tree)
     for match in _CPP_INCLUDE.finditer(text):
         header = match.group(1)
         if header.startswith(("/", "..")) or "ATen/native" in header or "ATen/ops" in header:
             raise _at(f"C++ source includes {header}", line)
+        if header in _CPP_BANNED_HEADERS:
+            raise _at(f"C++ source includes <{header}> (files, threads, processes, sockets "
+                      "and signals are not allowed in a kernel)", line)  # fmt: skip
+    banned = _CPP_BANNED_CALL.search(text)
+    if banned:
+        raise _at(f"C++ source calls {banned.group(1)}() (system calls are not allowed in a "
+                  "kernel)", line)  # fmt: skip
     for match in _CPP_CALL.finditer(text):
         name = match.group(2)
         if name not in CPP_ALLOWED:
