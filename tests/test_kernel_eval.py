@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("torch", reason="the kernel side needs torch: scripts/setup.sh installs it")
 
-from retarget.kernelgen.evaluate import (  # noqa: E402
+from retarget.kernelgen.evaluate import (
     EvalOptions,
     KernelEvaluation,
     _build,
@@ -24,10 +24,10 @@ from retarget.kernelgen.evaluate import (  # noqa: E402
     _run_candidate,
     evaluate,
 )
-from retarget.kernelgen.native import spec_from_call  # noqa: E402
-from retarget.kernelgen.static import check_source  # noqa: E402
-from retarget.kernelgen.task import load_task  # noqa: E402
-from retarget.sandbox.process import Limits  # noqa: E402
+from retarget.kernelgen.native import spec_from_call
+from retarget.kernelgen.static import check_source
+from retarget.kernelgen.task import load_task
+from retarget.sandbox.process import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "kernels"

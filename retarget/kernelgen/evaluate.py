@@ -221,9 +221,7 @@ def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResul
     return BuildResult.model_validate_json(lines[-1])
 
 
-def _triton_aot(
-    scratch: Path, kernels: dict[str, Any], options: EvalOptions
-) -> dict[str, str]:
+def _triton_aot(scratch: Path, kernels: dict[str, Any], options: EvalOptions) -> dict[str, str]:
     done = run_jailed([sys.executable, "-m", "retarget.kernelgen.aot", "candidate.py"], scratch,
                       Limits(seconds=options.build_seconds), stdin=json.dumps(kernels),
                       env={"TRITON_DEFAULT_FP_FUSION": "1"})  # fmt: skip
