@@ -33,6 +33,9 @@ from retarget.kernelgen.task import KernelTask
 from retarget.sandbox.process import Limits, ProcessResult, run_jailed
 
 Verdict = Literal["correct", "rejected", "unverified"]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+"""Where ``retarget`` is imported from. The jail's ``/tmp`` is private, so a checkout or a
+virtual environment under ``/tmp`` must be bound into it explicitly."""
 BACKENDS: tuple[BackendName, ...] = ("cpp", "triton", "cuda")
 
 
@@ -166,15 +169,27 @@ def _run_candidate(
     return _result(done, scratch, request.nonce)
 
 
+def jailed_python(
+    module: str, args: list[str], scratch: Path, limits: Limits, *, stdin: str,
+    read_only: list[Path] | None = None, writable: list[Path] | None = None,
+    env: dict[str, str] | None = None,
+) -> ProcessResult:  # fmt: skip
+    """``python -m MODULE ARGS`` in the jail, able to import retarget and its dependencies."""
+    visible = [PACKAGE_ROOT, Path(sys.prefix).resolve(), *(read_only or [])]
+    path = {"PYTHONPATH": str(PACKAGE_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    return run_jailed([sys.executable, "-m", module, *args], scratch, limits, stdin=stdin,
+                      env={**path, **(env or {})}, read_only=visible,
+                      writable=writable or [])  # fmt: skip
+
+
 def _harness(
     request: Request, scratch: Path, limits: Limits, *, read_only: list[Path] | None = None,
     writable: list[Path] | None = None, env: dict[str, str] | None = None,
 ) -> ProcessResult:  # fmt: skip
-    quiet = {"TRITON_DEFAULT_FP_FUSION": "1", "PYTHONDONTWRITEBYTECODE": "1",
-             "OMP_NUM_THREADS": str(os.cpu_count() or 1)}  # fmt: skip
-    return run_jailed([sys.executable, "-m", "retarget.kernelgen.harness"], scratch, limits,
-                      env={**quiet, **(env or {})}, read_only=read_only or [],
-                      writable=writable or [], stdin=request.model_dump_json())  # fmt: skip
+    quiet = {"TRITON_DEFAULT_FP_FUSION": "1", "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
+    return jailed_python("retarget.kernelgen.harness", [], scratch, limits,
+                         env={**quiet, **(env or {})}, read_only=read_only,
+                         writable=writable, stdin=request.model_dump_json())  # fmt: skip
 
 
 _OUT_OF_MEMORY = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
@@ -209,9 +224,8 @@ def _result(done: ProcessResult, scratch: Path, nonce: str) -> dict[str, Any]:
 def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResult:
     with tempfile.TemporaryDirectory(prefix="retarget-build-") as scratch:
         limits = Limits(seconds=options.build_seconds, memory_mb=16384)
-        done = run_jailed([sys.executable, "-m", "retarget.kernelgen.native", str(cache)],
-                          Path(scratch), limits, writable=[cache],
-                          stdin=spec.model_dump_json())  # fmt: skip
+        done = jailed_python("retarget.kernelgen.native", [str(cache)], Path(scratch), limits,
+                             writable=[cache], stdin=spec.model_dump_json())  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         why = "time limit" if done.timed_out else f"exit {done.returncode}"
@@ -222,9 +236,9 @@ def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResul
 
 
 def _triton_aot(scratch: Path, kernels: dict[str, Any], options: EvalOptions) -> dict[str, str]:
-    done = run_jailed([sys.executable, "-m", "retarget.kernelgen.aot", "candidate.py"], scratch,
-                      Limits(seconds=options.build_seconds), stdin=json.dumps(kernels),
-                      env={"TRITON_DEFAULT_FP_FUSION": "1"})  # fmt: skip
+    done = jailed_python("retarget.kernelgen.aot", ["candidate.py"], scratch,
+                         Limits(seconds=options.build_seconds), stdin=json.dumps(kernels),
+                         env={"TRITON_DEFAULT_FP_FUSION": "1"})  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return {"(all)": f"error: the Triton compile step failed: {done.stderr[-2000:]}"}
