@@ -295,22 +295,21 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _time_pair(
-    first: Callable[[], Any], second: Callable[[], Any], timing: Timing, device: str
-) -> tuple[list[float], list[float]]:
-    """Milliseconds per call of each, interleaved call by call after a warm-up."""
+def _time_calls(calls: list[Callable[[], Any]], timing: Timing, device: str) -> list[list[float]]:
+    """Milliseconds per call of each, interleaved call by call after a warm-up, so every side
+    runs under the same conditions (other load on the machine included)."""
     import torch
 
     for _ in range(timing.warmup):
-        first()
-        second()
+        for call in calls:
+            call()
     _sync(device)
     flush = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device=device) if (
         device == "cuda") else None  # fmt: skip
-    times: tuple[list[float], list[float]] = ([], [])
-    spent = [0.0, 0.0]
+    times: list[list[float]] = [[] for _ in calls]
+    spent = [0.0 for _ in calls]
     for _ in range(timing.repeats):
-        for side, call in enumerate((first, second)):
+        for side, call in enumerate(calls):
             if flush is not None:
                 flush.zero_()  # 256 MB through L2 between repeats
             elapsed = _timed(call, device)
@@ -341,25 +340,17 @@ def _timed(call: Callable[[], Any], device: str) -> float:
     return (_perf_counter() - began) * 1000
 
 
-def _bandwidth_floor_ms(outputs: list[Any], inputs: list[Any], device: str) -> float:
-    """A lower bound on one call: the bytes of its inputs and outputs moved once at the copy
-    bandwidth measured here, divided by 4 for slack (caches, fused reads)."""
+def _copy_of_io(outputs: list[Any], inputs: list[Any], device: str) -> Callable[[], Any]:
+    """A copy of as many bytes as the call's inputs and outputs: timed beside the candidate,
+    it gives the bandwidth floor (the copy reads and writes them, a kernel must at least read
+    the inputs and write the outputs once)."""
     import torch
 
     tensors = [t for t in [*inputs, *outputs] if isinstance(t, torch.Tensor)]
     size = sum(t.numel() * t.element_size() for t in tensors)
-    if size == 0:
-        return 0.0
-    source = torch.empty(max(size // 4, 1), dtype=torch.float32, device=device)
-    target = torch.empty_like(source)
-    best = float("inf")
-    for _ in range(5):
-        began = _perf_counter()
-        target.copy_(source)
-        _sync(device)
-        best = min(best, _perf_counter() - began)
-    # copy_ reads and writes `size` bytes: one call needs at least half of that time.
-    return best * 1000 / 2 / 4
+    source = torch.zeros(max(size // 4, 1), dtype=torch.float32, device=device)
+    target = torch.zeros_like(source)
+    return lambda: target.copy_(source)
 
 
 def _profile(model: Any, inputs: list[Any], device: str) -> str:
@@ -399,8 +390,8 @@ def reference(request: Request, out: Path) -> dict[str, Any]:
         model, inputs = last
         compiled = torch.compile(model)
         with torch.no_grad():
-            eager, fast = _time_pair(lambda: model(*inputs), lambda: compiled(*inputs),
-                                     request.timing, device)  # fmt: skip
+            eager, fast = _time_calls([lambda: model(*inputs), lambda: compiled(*inputs)],
+                                      request.timing, device)  # fmt: skip
         result["eager_ms"] = statistics.median(eager)
         result["compile_ms"] = statistics.median(fast)
     return result
@@ -511,14 +502,16 @@ def _time_against_reference(
     got: list[Any] = []
     want: list[Any] = []
     with torch.no_grad():
-        mine, theirs = _time_pair(lambda: got.append(model(*inputs)),
-                                  lambda: want.append(reference(*inputs)),
-                                  request.timing, device)  # fmt: skip
+        copy = _copy_of_io(_as_list(reference(*inputs)), inputs, device)
+        mine, theirs, copies = _time_calls([lambda: got.append(model(*inputs)),
+                                            lambda: want.append(reference(*inputs)), copy],
+                                           request.timing, device)  # fmt: skip
     cpu = [[o.cpu() if isinstance(o, torch.Tensor) else o for o in _as_list(x[-1])]
            for x in (got, want)]  # fmt: skip
     if not compare(cpu[0], cpu[1]).ok:
         return {"error": "outputs during timing differ from the reference"}
-    floor = _bandwidth_floor_ms(_as_list(want[-1]), inputs, device)
+    # Half the copy's time (it moves the bytes twice), with 4x slack for caches.
+    floor = statistics.median(copies) / 2 / 4
     return {"runtime_ms": statistics.median(mine), "eager_ms": statistics.median(theirs),
             "repeats": len(mine), "floor_ms": floor}  # fmt: skip
 
