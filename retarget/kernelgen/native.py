@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -122,6 +123,13 @@ def build(spec: ExtensionSpec, cache: Path, *, timeout: float = 600) -> BuildRes
     if target.is_file():
         return BuildResult(ok=True, path=str(target))
     work = Path(tempfile.mkdtemp(prefix=f"{spec.module_name}.", dir=cache))  # one per build
+    try:
+        return _build_in(spec, work, target, timeout)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _build_in(spec: ExtensionSpec, work: Path, target: Path, timeout: float) -> BuildResult:
     source = work / "main.cpp"
     source.write_text(_main_source(spec))
     command = ["g++", "-shared", "-fPIC", "-O3", "-std=c++17", *spec.cflags, str(source)]
