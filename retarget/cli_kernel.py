@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -53,8 +54,8 @@ def eval_command(
         raise SourceError("no such file", str(candidate))
     source = load_candidate(candidate)
     options = eval_options()
-    with Console(stderr=True).status(f"evaluating {candidate.name} on {loaded.name}",
-                                     spinner="dots") if not as_json else _nothing():  # fmt: skip
+    status = Console(stderr=True).status(f"evaluating {candidate.name} on {loaded.name}")
+    with nullcontext() if as_json else status:
         result = evaluate(loaded, source, backend, options)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -68,11 +69,3 @@ def eval_command(
         if result.compile_report.strip():
             typer.echo(result.compile_report.strip())
     raise typer.Exit(result.exit_code)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None

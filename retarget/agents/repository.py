@@ -4,7 +4,6 @@ and the report. This is the run layer: it wires the problem, the model and the g
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import sqlite3
@@ -26,6 +25,7 @@ from retarget.errors import InputError, SourceError
 from retarget.isa.targets import get_target
 from retarget.isa.toolchain import assemble
 from retarget.llm.client import Model
+from retarget.sandbox.process import Limits, run_jailed
 from retarget.testgen.prototype import prototypes_in_c
 from retarget.transpile.symbolic.translate import function_names, translate_source
 from retarget.transpile.symbolic.unit import load_unit
@@ -314,24 +314,13 @@ def transpile_repository(
 def run_test_command(command: str, out: Path, target: str) -> dict[str, str | int]:
     """The repository's own test command, run in the port's tree with the target's cross
     tools and qemu-user (``CC``, ``AS``, ``QEMU``/``RUN`` in the environment). The port holds
-    model-written code, so the command runs in bubblewrap: no network, a read-only system,
+    model-written code, so the command runs in the sandbox: no network, a read-only system,
     only the output tree writable, 4 GiB of address space and 600 s."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        raise InputError("--test-cmd needs bubblewrap (bwrap) to run the port's tests isolated")
     isa = get_target(target)
     qemu = f"qemu-{isa.name}-static"
-    env = {"CC": f"{isa.triple}-gcc", "AS": f"{isa.triple}-as", "QEMU": qemu, "RUN": qemu,
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(out)}  # fmt: skip
-    # Mount order matters: the output tree is bound after /tmp becomes a tmpfs.
-    jail = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--tmpfs", "/tmp", "--bind", str(out), str(out), "--unshare-all",
-            "--die-with-parent", "--chdir", str(out), "sh", "-c",
-            f"ulimit -v 4194304; {command}"]  # fmt: skip
-    try:
-        done = subprocess.run(jail, env=env, capture_output=True, text=True, timeout=600,
-                              check=False)  # fmt: skip
-    except subprocess.TimeoutExpired:
+    env = {"CC": f"{isa.triple}-gcc", "AS": f"{isa.triple}-as", "QEMU": qemu, "RUN": qemu}
+    done = run_jailed(["sh", "-c", command], out, Limits(seconds=600, memory_mb=4096), env=env)
+    if done.timed_out:
         return {"command": command, "exit": -1, "output": "timed out after 600 s"}
     tail = (done.stdout + done.stderr)[-4000:]
     return {"command": command, "exit": done.returncode, "output": tail}

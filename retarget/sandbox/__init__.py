@@ -1,5 +1,6 @@
 """Where untrusted code runs.
 
-``emulator`` runs single functions in Unicorn with no access to the host at all; whole-program
-sandboxes (qemu-user, processes under bubblewrap, Docker) come with the issues that need them.
+``emulator`` runs single functions in Unicorn with no access to the host at all; ``process``
+runs whole programs (a port's own tests under qemu-user, kernel candidates) under bubblewrap
+and prlimit. Docker comes with the issue that needs it.
 """
