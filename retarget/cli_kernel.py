@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from retarget.config import KernelSettings
-from retarget.errors import SourceError
+from retarget.errors import InputError, SourceError
 from retarget.kernelgen.evaluate import EvalOptions
 from retarget.kernelgen.harness import Timing
 from retarget.sandbox.process import Limits
@@ -69,3 +70,58 @@ def eval_command(
         if result.compile_report.strip():
             typer.echo(result.compile_report.strip())
     raise typer.Exit(result.exit_code)
+
+
+@kernel_app.command("optimize")
+def optimize_command(
+    task: Annotated[Path, typer.Argument(help="KernelBench-format task (Model, get_inputs, ...)")],
+    backend: Annotated[Backend, typer.Option(help="cpp, triton or cuda")],
+    model: Annotated[str | None, typer.Option(help="model name (else RETARGET_MODEL)")] = None,
+    rounds: Annotated[int | None, typer.Option(help="coder rounds after the seed")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output directory (default TASK-<backend>)")
+    ] = None,
+) -> None:
+    """Write a faster kernel for a task: a seed from torch.compile's code, then coder, tester
+    and judge rounds, every candidate evaluated in the sandbox; the best correct one is kept.
+
+    Exit 0 with a correct kernel, 1 without one, 3 when the best is unverified (CUDA with no
+    GPU), 2 bad input. Rerunning with the same --out resumes.
+    """
+    from retarget.agents.budget import Budget
+    from retarget.agents.kernel_run import optimize_task
+    from retarget.kernelgen.task import load_task
+    from retarget.llm.cache import ResponseCache
+    from retarget.llm.client import OpenAIModel
+    from retarget.llm.settings import ModelSettings
+
+    loaded = load_task(task)
+    if rounds is not None and rounds < 0:
+        raise InputError(f"--rounds must be 0 or more, not {rounds}")
+    target = (out or task.with_name(f"{task.stem}-{backend}")).resolve()
+    settings = ModelSettings()
+    if model:
+        settings = settings.model_copy(update={"model": model})
+    client = None
+    if settings.configured:
+        cache_path = settings.cache_path or target / ".retarget" / "responses.sqlite"
+        client = OpenAIModel(settings, cache=ResponseCache(cache_path))
+    budget = Budget()
+    if rounds is not None:
+        budget = budget.model_copy(update={"rounds": rounds})
+    kernel_settings = KernelSettings()
+    echo = partial(typer.echo, err=True)
+    echo(f"optimizing {loaded.name} ({backend}); model: {settings.model or 'none'}; out: {target}")
+    run = optimize_task(loaded, backend, target, client, budget, eval_options(kernel_settings),
+                        echo, kernel_settings.target_speedup)  # fmt: skip
+    o = run.outcome
+    typer.echo(f"{o.status}: {o.reason}")
+    if o.best is not None:
+        figures = o.best.evaluation.figures
+        speedup = figures.get("speedup_vs_eager")
+        if isinstance(speedup, float):
+            typer.echo(f"best: {o.best.origin} round {o.best.round}, {speedup:.2f}x vs eager")
+    if run.best_path:
+        typer.echo(f"kernel: {run.best_path}")
+    typer.echo(f"report: {target / 'report.md'}")
+    raise typer.Exit(run.exit_code)

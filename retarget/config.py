@@ -31,3 +31,6 @@ class KernelSettings(BaseSettings):
     time_limit_s: float = Field(300, description="wall clock of one sandboxed run")
     memory_mb: int = Field(8192, description="address space of one sandboxed run")
     cache: str | None = Field(None, description="where built extensions are kept")
+    target_speedup: float = Field(
+        1.5, description="kernel optimize stops improving a correct kernel at this speedup"
+    )

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from retarget.agents.budget import Budget
 from retarget.agents.judge import best, judge
-from retarget.agents.problem import Candidate, Decision, Evaluation, Problem
+from retarget.agents.problem import Candidate, Decision, Evaluation, ModelJudged, Problem
 from retarget.agents.trace import Trace
 from retarget.errors import ModelError, NoCodeError
 from retarget.llm.client import Model
@@ -37,6 +37,9 @@ class AgentState(TypedDict, total=False):
     tested: bool
     test_tokens: int
     test_cost: float
+    judge_tokens: int
+    judge_cost: float
+    judge_calls: int
     failure: Annotated[list[str], operator.add]
 
 
@@ -92,15 +95,42 @@ class _Nodes:
         else:
             top = best(candidates)
             plan = None
-            if top is not None and top.evaluation.verified:
+            if top is not None and top.evaluation.verified and self.model is not None:
                 plan = self.problem.optimization_plan(top.evaluation)
             spent = _spent(state)
             decision = judge(plan, candidates, _round(candidates),
                              state.get("optimized", 0), self.budget, spent)  # fmt: skip
+        out: dict[str, Any] = {}
+        if decision.action in ("repair", "optimize") and candidates:
+            decision, out = self.model_judge(state, candidates, decision)
         self.trace.write(self.problem.name, "judge", round=_round(candidates),
                          **decision.model_dump())  # fmt: skip
         optimized = state.get("optimized", 0) + (decision.action == "optimize")
-        return {"decision": decision.model_dump(), "optimized": optimized}
+        return {**out, "decision": decision.model_dump(), "optimized": optimized}
+
+    def model_judge(
+        self, state: AgentState, candidates: list[Candidate], decision: Decision
+    ) -> tuple[Decision, dict[str, Any]]:
+        """The model's diagnosis or plan for a problem that asks for one; the rules'
+        decision stands when there is no model or the model fails."""
+        top = best(candidates)
+        if self.model is None or top is None or not isinstance(self.problem, ModelJudged):
+            return decision, {}
+        messages = self.problem.judge_messages(top, decision)
+        if not messages:
+            return decision, {}
+        try:
+            answer = self.model.complete(messages, tag=self.problem.name)
+        except ModelError as exc:
+            self.trace.write(self.problem.name, "judge-model", error=str(exc))
+            return decision, {}
+        tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
+        self.trace.write(self.problem.name, "judge-model", prompt=[m.model_dump() for m in messages],
+                         answer=answer.text, tokens=tokens, cost=answer.cost)  # fmt: skip
+        spent = {"judge_tokens": state.get("judge_tokens", 0) + tokens,
+                 "judge_calls": state.get("judge_calls", 0) + 1,
+                 "judge_cost": state.get("judge_cost", 0.0) + answer.cost}  # fmt: skip
+        return self.problem.read_judgement(answer.text, decision), spent
 
     def tester(self, state: AgentState) -> dict[str, Any]:
         messages = self.problem.tester_messages()
@@ -173,7 +203,9 @@ def _round(candidates: list[Candidate]) -> int:
 def _spent(state: AgentState) -> tuple[int, float, float]:
     candidates = _candidates(state)
     tokens = sum(c.tokens for c in candidates) + state.get("test_tokens", 0)
+    tokens += state.get("judge_tokens", 0)
     cost = sum(c.cost for c in candidates) + state.get("test_cost", 0.0)
+    cost += state.get("judge_cost", 0.0)
     return tokens, cost, time.time() - state.get("started", time.time())
 
 
@@ -234,6 +266,7 @@ def _outcome(name: str, values: dict[str, Any]) -> Outcome:
         "verified" if accepted else (top.evaluation.verdict if top else "refused")
     )
     model_made = [c for c in candidates if c.origin == "model"]
+    judged = values.get("judge_tokens", 0)
     return Outcome(
         problem=name,
         status=status,
@@ -241,7 +274,11 @@ def _outcome(name: str, values: dict[str, Any]) -> Outcome:
         best=top,
         rounds=_round(candidates),
         candidates=len(candidates),
-        model_calls=len(model_made) + (1 if values.get("test_tokens") else 0),
-        tokens=sum(c.tokens for c in candidates) + values.get("test_tokens", 0),
-        cost=sum(c.cost for c in candidates) + values.get("test_cost", 0.0),
+        model_calls=len(model_made)
+        + (1 if values.get("test_tokens") else 0)
+        + values.get("judge_calls", 0),
+        tokens=sum(c.tokens for c in candidates) + values.get("test_tokens", 0) + judged,
+        cost=sum(c.cost for c in candidates)
+        + values.get("test_cost", 0.0)
+        + values.get("judge_cost", 0.0),
     )

@@ -3,7 +3,7 @@ later), and the typed results that flow through the graph."""
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +21,14 @@ class Evaluation(BaseModel):
     detail: str = Field("", description="what the coder needs: counterexample, assembler error")
     tests: int = 0
     coverage: float | None = None
-    ratio: float | None = Field(None, description="executed instructions over native code's")
+    ratio: float | None = Field(
+        None,
+        description="cost over the baseline's, lower is better: executed instructions over "
+        "native code's (ports), runtime over eager PyTorch's (kernels)",
+    )
+    figures: dict[str, float | str | None] = Field(
+        default_factory=dict, description="the problem's own measurements (runtimes, speedups)"
+    )
 
     @property
     def verified(self) -> bool:
@@ -46,6 +53,11 @@ class Decision(BaseModel):
     action: Action
     reason: str
     feedback: str = Field("", description="for repair: the diagnosis; for optimize: the plan")
+    judgement: dict[str, str] = Field(
+        default_factory=dict,
+        description="a model judge's structured answer: {bottleneck, method, plan} for an "
+        "optimization, {diagnosis, fix} for a repair",
+    )
 
 
 class Problem(Protocol):
@@ -77,3 +89,16 @@ class Problem(Protocol):
     def optimization_plan(self, evaluation: Evaluation) -> str | None:
         """For a verified candidate that runs far more instructions than native code: what
         to improve; None when it is good enough."""
+
+
+@runtime_checkable
+class ModelJudged(Protocol):
+    """A problem whose judge is also a model: after the rules decide to repair or optimize,
+    the model reads the best candidate's evaluation and writes the feedback."""
+
+    def judge_messages(self, top: Candidate, decision: Decision) -> list[Message] | None:
+        """The prompt for the judge model, or None when the rules' feedback is enough."""
+
+    def read_judgement(self, answer: str, decision: Decision) -> Decision:
+        """``decision`` with the model's diagnosis or plan; unchanged when the answer cannot
+        be read."""

@@ -28,6 +28,7 @@ from retarget.errors import InputError
 from retarget.kernelgen.compare import compare
 from retarget.kernelgen.harness import Request, Timing
 from retarget.kernelgen.native import BuildResult, ExtensionSpec, default_cache
+from retarget.kernelgen.profile import KernelMetrics, ProfileRow
 from retarget.kernelgen.static import BackendName, check_source
 from retarget.kernelgen.task import KernelTask
 from retarget.sandbox.process import Limits, ProcessResult, run_jailed
@@ -74,6 +75,10 @@ class KernelEvaluation(BaseModel):
     repeats: int = 0
     launches: dict[str, int] = {}
     profile: str = ""
+    profile_rows: list[ProfileRow] = []
+    ncu: list[KernelMetrics] = []
+    """Nsight Compute's metrics per kernel (a GPU with ``ncu`` only)."""
+    floor_ms: float | None = None
     compile_report: str = ""
     device: str = "cpu"
 
@@ -269,6 +274,7 @@ def _judge(
 ) -> KernelEvaluation:  # fmt: skip
     extra: dict[str, Any] = {"launches": result.get("launches", {}),
                              "profile": result.get("profile", ""), "compile_report": report,
+                             "profile_rows": result.get("profile_rows", []),
                              "device": result.get("device", "cpu")}  # fmt: skip
     worst = 0.0
     plan_trials = list(zip(result["trials"], reference["trials"], strict=True))
@@ -310,6 +316,7 @@ def _judge(
     figures = {"runtime_ms": runtime, "eager_ms": eager, "repeats": result.get("repeats", 0),
                "compile_ms": reference.get("compile_ms")}  # fmt: skip
     floor = float(result.get("floor_ms", 0.0))
+    figures["floor_ms"] = floor or None
     if runtime < floor:
         return KernelEvaluation(**done, **figures, verdict="unverified", stage="timing",
                                 reason=f"correct, but {runtime:.4f} ms per call is below the "

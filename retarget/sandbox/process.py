@@ -32,6 +32,10 @@ class Limits(BaseModel):
     """Address space (RLIMIT_AS). PyTorch alone maps about 1.5 GiB."""
     file_mb: int = 512
     """Largest file the process may write (RLIMIT_FSIZE)."""
+    gpu: bool = False
+    """Let the process use the host's NVIDIA GPUs: their device nodes are bound into the
+    jail, and memory is limited by RLIMIT_DATA instead of RLIMIT_AS (the CUDA driver reserves
+    far more address space than it uses, so an address-space limit breaks it)."""
 
 
 class ProcessResult(BaseModel):
@@ -75,6 +79,9 @@ def run_jailed(
     """Run ``argv`` in the jail with ``scratch`` as its writable working directory."""
     jail = [_tool("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session"]  # fmt: skip
+    if limits.gpu:
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            jail += ["--dev-bind", str(node), str(node)]
     for path in read_only:
         jail += ["--ro-bind", str(path), str(path)]
     for path in [*writable, scratch]:
@@ -83,7 +90,8 @@ def run_jailed(
     memory, size = limits.memory_mb * 1024 * 1024, limits.file_mb * 1024 * 1024
     cpu = int(limits.seconds * 2) + 5  # threads add CPU time faster than the wall clock
     # prlimit, not preexec_fn: evaluations start from threads, where preexec_fn is unsafe.
-    jail = [_tool("prlimit"), f"--as={memory}", f"--cpu={cpu}", f"--fsize={size}", "--core=0",
+    bound = f"--data={memory}" if limits.gpu else f"--as={memory}"
+    jail = [_tool("prlimit"), bound, f"--cpu={cpu}", f"--fsize={size}", "--core=0",
             "--", *jail]  # fmt: skip
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch),
             "TMPDIR": str(scratch), "LANG": "C.UTF-8"}  # fmt: skip
