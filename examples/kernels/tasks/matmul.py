@@ -12,8 +12,13 @@ class Model(nn.Module):
         return a @ b
 
 
+M = 128
+K = 256
+N = 192
+
+
 def get_inputs():
-    return [torch.randn(128, 256), torch.randn(256, 192)]
+    return [torch.randn(M, K), torch.randn(K, N)]
 
 
 def get_init_inputs():

@@ -12,8 +12,12 @@ class Model(nn.Module):
         return torch.sum(x, dim=1)
 
 
+rows = 256
+cols = 4096
+
+
 def get_inputs():
-    return [torch.randn(256, 4096)]
+    return [torch.randn(rows, cols)]
 
 
 def get_init_inputs():

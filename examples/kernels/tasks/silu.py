@@ -12,8 +12,12 @@ class Model(nn.Module):
         return x * torch.sigmoid(x)
 
 
+batch_size = 64
+dim = 4096
+
+
 def get_inputs():
-    return [torch.randn(64, 4096)]
+    return [torch.randn(batch_size, dim)]
 
 
 def get_init_inputs():

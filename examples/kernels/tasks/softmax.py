@@ -12,8 +12,12 @@ class Model(nn.Module):
         return torch.softmax(x, dim=-1)
 
 
+batch_size = 128
+dim = 2048
+
+
 def get_inputs():
-    return [torch.randn(128, 2048) * 4]
+    return [torch.randn(batch_size, dim) * 4]
 
 
 def get_init_inputs():
