@@ -31,6 +31,7 @@ def eval_options(settings: KernelSettings | None = None) -> EvalOptions:
         timing=Timing(repeats=s.repeats),
         limits=Limits(seconds=s.time_limit_s, memory_mb=s.memory_mb),
         cache=Path(s.cache) / "kernels" if s.cache else None,
+        sandbox=s.sandbox,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,6 +33,9 @@ class KernelSettings(BaseSettings):
     time_limit_s: float = Field(300, description="wall clock of one sandboxed run")
     memory_mb: int = Field(8192, description="address space of one sandboxed run")
     cache: str | None = Field(None, description="where built extensions are kept")
+    sandbox: Literal["process", "docker"] = Field(
+        "process", description="where untrusted steps run: bubblewrap, or a Docker container"
+    )
     target_speedup: float = Field(
         1.5, description="kernel optimize stops improving a correct kernel at this speedup"
     )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything retarget needs on a Debian/Ubuntu machine, idempotently:
-# the cross toolchains, qemu-user and bubblewrap, then the Python package with its extras.
+# the cross toolchains, qemu-user and bubblewrap, then the Python package with its extras, then
+# the Docker sandbox (scripts/docker.sh).
 # Usage: scripts/setup.sh [--no-example]   (the example run is skipped with --no-example)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,13 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[dev,kernels]'
+
+# The kernel evaluator's Docker sandbox (dockerd and the image, built locally): required on CI,
+# where tests/test_docker.py runs against it; elsewhere a machine without Docker only warns.
+if ! PYTHON="$PYTHON" scripts/docker.sh; then
+  [ -z "${CI:-}" ] || exit 1
+  echo "warning: the Docker sandbox is not available here (scripts/docker.sh failed)" >&2
+fi
 
 if [ "${1:-}" != "--no-example" ]; then
   echo "running the bundled example: verify examples/verify/clamp_sum against its AArch64 port"

@@ -31,6 +31,7 @@ from retarget.kernelgen.native import BuildResult, ExtensionSpec, default_cache
 from retarget.kernelgen.profile import KernelMetrics, ProfileRow
 from retarget.kernelgen.static import BackendName, check_source
 from retarget.kernelgen.task import KernelTask
+from retarget.sandbox.docker import DockerConfig, run_container, runtime_binds
 from retarget.sandbox.process import Limits, ProcessResult, run_jailed
 
 Verdict = Literal["correct", "rejected", "unverified"]
@@ -52,6 +53,11 @@ class EvalOptions(BaseModel):
     limits: Limits = Limits(seconds=300)
     build_seconds: float = 600
     cache: Path | None = None
+    sandbox: Literal["process", "docker"] = "process"
+    """Where every untrusted step runs: bubblewrap and prlimit (``process``), or a Docker
+    container (:mod:`retarget.sandbox.docker`)."""
+    docker: DockerConfig = DockerConfig()
+    """The container's image, GPU request, pids and CPU limits, with ``sandbox="docker"``."""
 
 
 class KernelEvaluation(BaseModel):
@@ -151,7 +157,7 @@ def _run_reference(
                       timing=options.timing, compile_baseline=options.compile_baseline
                       and options.time_it, nonce=secrets.token_hex(16))  # fmt: skip
     done = _harness(request, scratch, options.limits, writable=[inductor],
-                    env={"TORCHINDUCTOR_CACHE_DIR": str(inductor)})  # fmt: skip
+                    env={"TORCHINDUCTOR_CACHE_DIR": str(inductor)}, options=options)  # fmt: skip
     result = _result(done, scratch, request.nonce)
     if "reason" in result:
         raise InputError(f"{task.path}: the reference task failed: {result['reason']}")
@@ -170,31 +176,39 @@ def _run_candidate(
                       time_it=options.time_it and not interpreted, profile=options.profile,
                       nonce=secrets.token_hex(16))  # fmt: skip
     env = {"TRITON_INTERPRET": "1"} if interpreted else {}
-    done = _harness(request, scratch, options.limits, read_only=[cache], env=env)
+    done = _harness(request, scratch, options.limits, read_only=[cache], env=env,
+                    options=options)  # fmt: skip
     return _result(done, scratch, request.nonce)
 
 
 def jailed_python(
     module: str, args: list[str], scratch: Path, limits: Limits, *, stdin: str,
     read_only: list[Path] | None = None, writable: list[Path] | None = None,
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, options: EvalOptions | None = None,
 ) -> ProcessResult:  # fmt: skip
-    """``python -m MODULE ARGS`` in the jail, able to import retarget and its dependencies."""
-    visible = [PACKAGE_ROOT, Path(sys.prefix).resolve(), *(read_only or [])]
+    """``python -m MODULE ARGS`` in the jail, able to import retarget and its dependencies; in
+    the sandbox ``options.sandbox`` names (bubblewrap by default)."""
     path = {"PYTHONPATH": str(PACKAGE_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    return run_jailed([sys.executable, "-m", module, *args], scratch, limits, stdin=stdin,
-                      env={**path, **(env or {})}, read_only=visible,
-                      writable=writable or [])  # fmt: skip
+    argv = [sys.executable, "-m", module, *args]
+    if options is not None and options.sandbox == "docker":
+        return run_container(argv, scratch, limits, config=options.docker, stdin=stdin,
+                             env={**path, **(env or {})}, writable=writable or [],
+                             read_only=[PACKAGE_ROOT, *runtime_binds(), *(read_only or [])])  # fmt: skip
+    visible = [PACKAGE_ROOT, Path(sys.prefix).resolve(), *(read_only or [])]
+    return run_jailed(argv, scratch, limits, stdin=stdin, env={**path, **(env or {})},
+                      read_only=visible, writable=writable or [])  # fmt: skip
 
 
 def _harness(
     request: Request, scratch: Path, limits: Limits, *, read_only: list[Path] | None = None,
     writable: list[Path] | None = None, env: dict[str, str] | None = None,
+    options: EvalOptions | None = None,
 ) -> ProcessResult:  # fmt: skip
     quiet = {"TRITON_DEFAULT_FP_FUSION": "1", "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
     return jailed_python("retarget.kernelgen.harness", [], scratch, limits,
                          env={**quiet, **(env or {})}, read_only=read_only,
-                         writable=writable, stdin=request.model_dump_json())  # fmt: skip
+                         writable=writable, stdin=request.model_dump_json(),
+                         options=options)  # fmt: skip
 
 
 _OUT_OF_MEMORY = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
@@ -230,7 +244,8 @@ def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResul
     with tempfile.TemporaryDirectory(prefix="retarget-build-") as scratch:
         limits = Limits(seconds=options.build_seconds, memory_mb=16384)
         done = jailed_python("retarget.kernelgen.native", [str(cache)], Path(scratch), limits,
-                             writable=[cache], stdin=spec.model_dump_json())  # fmt: skip
+                             writable=[cache], stdin=spec.model_dump_json(),
+                             options=options)  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         why = "time limit" if done.timed_out else f"exit {done.returncode}"
@@ -243,7 +258,7 @@ def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResul
 def _triton_aot(scratch: Path, kernels: dict[str, Any], options: EvalOptions) -> dict[str, str]:
     done = jailed_python("retarget.kernelgen.aot", ["candidate.py"], scratch,
                          Limits(seconds=options.build_seconds), stdin=json.dumps(kernels),
-                         env={"TRITON_DEFAULT_FP_FUSION": "1"})  # fmt: skip
+                         env={"TRITON_DEFAULT_FP_FUSION": "1"}, options=options)  # fmt: skip
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return {"(all)": f"error: the Triton compile step failed: {done.stderr[-2000:]}"}
