@@ -28,7 +28,13 @@ from retarget.errors import InputError
 from retarget.kernelgen.compare import compare
 from retarget.kernelgen.harness import Request, Timing
 from retarget.kernelgen.native import BuildResult, ExtensionSpec, default_cache
-from retarget.kernelgen.profile import KernelMetrics, ProfileRow
+from retarget.kernelgen.profile import (
+    KernelMetrics,
+    ProfileRow,
+    ncu_available,
+    ncu_command,
+    parse_ncu_csv,
+)
 from retarget.kernelgen.static import BackendName, check_source
 from retarget.kernelgen.task import KernelTask
 from retarget.sandbox.docker import DockerConfig, run_container, runtime_binds
@@ -106,6 +112,10 @@ def evaluate(
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31 - 1000)
+    if gpu_available() and not options.limits.gpu:  # the jail must see the device nodes
+        options = options.model_copy(
+            update={"limits": options.limits.model_copy(update={"gpu": True})}
+        )
     base = {"task": task.name, "backend": backend, "seed": seed}
     static = check_source(source, backend)
     if not static.ok:
@@ -143,7 +153,11 @@ def evaluate(
                                     reason=result["reason"], compile_report=report)  # fmt: skip
         if result.get("triton"):
             result["aot"] = _triton_aot(Path(cand_dir), result["triton"], options)
-        return _judge(base, result, reference, Path(ref_dir), Path(cand_dir), report, interpreted)
+        verdict = _judge(base, result, reference, Path(ref_dir), Path(cand_dir), report,
+                         interpreted)  # fmt: skip
+        if verdict.correct and verdict.device == "cuda" and ncu_available():
+            verdict.ncu = _nsight(task, source, backend, plan, options, cache)
+        return verdict
 
 
 def _run_reference(
@@ -185,11 +199,13 @@ def jailed_python(
     module: str, args: list[str], scratch: Path, limits: Limits, *, stdin: str,
     read_only: list[Path] | None = None, writable: list[Path] | None = None,
     env: dict[str, str] | None = None, options: EvalOptions | None = None,
+    prefix: list[str] | None = None,
 ) -> ProcessResult:  # fmt: skip
     """``python -m MODULE ARGS`` in the jail, able to import retarget and its dependencies; in
-    the sandbox ``options.sandbox`` names (bubblewrap by default)."""
+    the sandbox ``options.sandbox`` names (bubblewrap by default). ``prefix`` runs it under
+    another program (Nsight Compute)."""
     path = {"PYTHONPATH": str(PACKAGE_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    argv = [sys.executable, "-m", module, *args]
+    argv = [*(prefix or []), sys.executable, "-m", module, *args]
     if options is not None and options.sandbox == "docker":
         return run_container(argv, scratch, limits, config=options.docker, stdin=stdin,
                              env={**path, **(env or {})}, writable=writable or [],
@@ -202,13 +218,31 @@ def jailed_python(
 def _harness(
     request: Request, scratch: Path, limits: Limits, *, read_only: list[Path] | None = None,
     writable: list[Path] | None = None, env: dict[str, str] | None = None,
-    options: EvalOptions | None = None,
+    options: EvalOptions | None = None, prefix: list[str] | None = None,
 ) -> ProcessResult:  # fmt: skip
     quiet = {"TRITON_DEFAULT_FP_FUSION": "1", "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
     return jailed_python("retarget.kernelgen.harness", [], scratch, limits,
                          env={**quiet, **(env or {})}, read_only=read_only,
                          writable=writable, stdin=request.model_dump_json(),
-                         options=options)  # fmt: skip
+                         options=options, prefix=prefix)  # fmt: skip
+
+
+def _nsight(
+    task: KernelTask, source: str, backend: str, plan: list[tuple[int, int]],
+    options: EvalOptions, cache: Path,
+) -> list[KernelMetrics]:  # fmt: skip
+    """Nsight Compute's metrics of the candidate's kernels: the harness's profile role (two
+    forward calls, nothing compared) under ``ncu`` in the same jail."""
+    with tempfile.TemporaryDirectory(prefix="retarget-ncu-") as where:
+        scratch = Path(where)
+        (scratch / "task.py").write_text(task.source)
+        (scratch / "candidate.py").write_text(source)
+        request = Request(role="profile", task=str(scratch / "task.py"), backend=backend,
+                          candidate=str(scratch / "candidate.py"), plan=plan[:1],
+                          cache=str(cache), nonce=secrets.token_hex(16))  # fmt: skip
+        done = _harness(request, scratch, options.limits, read_only=[cache], options=options,
+                        prefix=ncu_command())  # fmt: skip
+    return parse_ncu_csv(done.stdout)
 
 
 _OUT_OF_MEMORY = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
