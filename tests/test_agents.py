@@ -225,3 +225,25 @@ def test_a_refused_function_is_ported_by_the_model_in_round_two(serve: Any, tmp_
     assert problem.proposed == [{"a": [1, 2, 3, 4]}, {"a": [-1]}]
     second = server.requests[2]["messages"][1]["content"]
     assert "Counterexample: sum4(a=" in second and "PSHUFD" in second
+
+
+def test_a_resumed_coder_gets_the_testers_inputs_back_from_the_state(serve: Any) -> None:
+    from retarget.agents.graph import CoderTask, _Nodes
+
+    _, model = serve([{"content": RIGHT}])
+    problem = SortProblem()
+    nodes = _Nodes(problem, model, Budget(), Trace(None))
+    task = CoderTask(variant=0, round=1, candidates=[], decision={"action": "repair",
+                     "reason": "no candidate yet"}, tester_answer=answer([0, -1]))  # fmt: skip
+    out = nodes.coder(task)
+    assert problem.extra == [0, -1]
+    assert out["candidates"][0]["evaluation"]["verdict"] == "verified"
+
+
+def test_without_a_model_a_verified_seed_is_accepted_even_when_it_could_be_faster() -> None:
+    class Slow(SortProblem):
+        def optimization_plan(self, evaluation: Evaluation) -> str | None:
+            return "make it faster"
+
+    outcome = solve(Slow(seed=json.dumps(sorted(NUMBERS))), None, Budget())
+    assert outcome.status == "verified" and outcome.model_calls == 0

@@ -13,6 +13,7 @@ model are closed over by the nodes.
 from __future__ import annotations
 
 import operator
+import threading
 import time
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -40,6 +41,7 @@ class AgentState(TypedDict, total=False):
     judge_tokens: int
     judge_cost: float
     judge_calls: int
+    tester_answer: str
     failure: Annotated[list[str], operator.add]
 
 
@@ -48,6 +50,7 @@ class CoderTask(TypedDict):
     round: int
     candidates: list[dict[str, Any]]
     decision: dict[str, Any]
+    tester_answer: str
 
 
 OutcomeStatus = Literal["verified", "mismatch", "unverifiable", "invalid", "error", "refused"]
@@ -74,6 +77,8 @@ class _Nodes:
         self.model = model
         self.budget = budget
         self.trace = trace
+        self.tests_restored = False
+        self.restore_lock = threading.Lock()
 
     def start(self, state: AgentState) -> dict[str, Any]:
         code = self.problem.seed()
@@ -142,12 +147,19 @@ class _Nodes:
             self.trace.write(self.problem.name, "tester", error=str(exc))
             return {"tested": True}
         added = self.problem.add_tests(answer.text)
+        self.tests_restored = True
         self.trace.write(self.problem.name, "tester", added=added, answer=answer.text)
         tokens = answer.usage.prompt_tokens + answer.usage.completion_tokens
-        return {"tested": True, "test_tokens": tokens, "test_cost": answer.cost}
+        return {"tested": True, "test_tokens": tokens, "test_cost": answer.cost,
+                "tester_answer": answer.text}  # fmt: skip
 
     def coder(self, state: CoderTask) -> dict[str, Any]:
         assert self.model is not None
+        with self.restore_lock:  # coders run in parallel threads
+            if state.get("tester_answer") and not self.tests_restored:
+                # a resumed run: the tester's inputs are in the checkpoint, not the problem
+                self.problem.add_tests(state["tester_answer"])
+                self.tests_restored = True
         history = [Candidate.model_validate(c) for c in state["candidates"]]
         decision = Decision.model_validate(state["decision"])
         messages = self.problem.coder_messages(history, decision, state["variant"])
@@ -185,7 +197,11 @@ class _Nodes:
             Send(
                 "coder",
                 CoderTask(
-                    variant=k, round=round_, candidates=candidates, decision=state["decision"]
+                    variant=k,
+                    round=round_,
+                    candidates=candidates,
+                    decision=state["decision"],
+                    tester_answer=state.get("tester_answer", ""),
                 ),
             )  # fmt: skip
             for k in range(self.budget.candidates)
