@@ -96,6 +96,8 @@ def optimize_task(
         history = _history(SqliteSaver(connection), thread_of(task, backend))
     finally:
         connection.close()
+    if outcome.best is None and problem.seed_note:  # why nothing was tried
+        outcome = outcome.model_copy(update={"reason": f"{outcome.reason}; {problem.seed_note}"})
     run = KernelRun(task=task.name, backend=backend, outcome=outcome, candidates=history)
     return _write(run, task, out)
 
