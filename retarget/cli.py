@@ -227,22 +227,14 @@ def transpile(
     from retarget.agents.report import write_reports
     from retarget.agents.repository import FunctionReport, transpile_repository
     from retarget.isa import get_target
-    from retarget.llm.cache import ResponseCache
-    from retarget.llm.client import OpenAIModel
-    from retarget.llm.settings import ModelSettings
+    from retarget.llm.client import configured_model
 
     isa = get_target(to)
     repo = repo.resolve()
     if not repo.is_dir():
         raise InputError(f"{repo}: not a directory")
     target_out = (out or repo.with_name(f"{repo.name}-{isa.name}")).resolve()
-    settings = ModelSettings()
-    if model:
-        settings = settings.model_copy(update={"model": model})
-    client = None
-    if settings.configured:
-        cache_path = settings.cache_path or target_out / ".retarget" / "responses.sqlite"
-        client = OpenAIModel(settings, cache=ResponseCache(cache_path))
+    client, _ = configured_model(model, target_out)
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task("porting", total=None)
 

@@ -92,21 +92,13 @@ def optimize_command(
     from retarget.agents.budget import Budget
     from retarget.agents.kernel_run import optimize_task
     from retarget.kernelgen.task import load_task
-    from retarget.llm.cache import ResponseCache
-    from retarget.llm.client import OpenAIModel
-    from retarget.llm.settings import ModelSettings
+    from retarget.llm.client import configured_model
 
     loaded = load_task(task)
     if rounds is not None and rounds < 0:
         raise InputError(f"--rounds must be 0 or more, not {rounds}")
     target = (out or task.with_name(f"{task.stem}-{backend}")).resolve()
-    settings = ModelSettings()
-    if model:
-        settings = settings.model_copy(update={"model": model})
-    client = None
-    if settings.configured:
-        cache_path = settings.cache_path or target / ".retarget" / "responses.sqlite"
-        client = OpenAIModel(settings, cache=ResponseCache(cache_path))
+    client, settings = configured_model(model, target)
     budget = Budget()
     if rounds is not None:
         budget = budget.model_copy(update={"rounds": rounds})

@@ -2,9 +2,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from retarget.llm.client import OpenAIModel
+from retarget.llm.replay import ReplayScript, ReplayServer
+from retarget.llm.settings import ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -42,3 +48,20 @@ def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
         return ref, cand
 
     return build
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """``serve(entries)`` starts a replay server answering from ``entries`` and returns it
+    with the real model client pointed at it (no waiting between retries)."""
+    servers: list[ReplayServer] = []
+
+    def start(entries: list[dict[str, Any]]) -> tuple[ReplayServer, OpenAIModel]:
+        server = ReplayServer(ReplayScript.model_validate({"responses": entries})).start()
+        servers.append(server)
+        settings = ModelSettings(model="replay", base_url=server.base_url, max_attempts=2)
+        return server, OpenAIModel(settings, sleep=lambda s: None)
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -9,11 +9,9 @@ import json
 import multiprocessing
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from retarget.agents.budget import Budget
@@ -24,8 +22,6 @@ from retarget.agents.trace import Trace
 from retarget.agents.transpile import FunctionTask, TranspileProblem
 from retarget.llm.client import OpenAIModel
 from retarget.llm.extract import extract_code
-from retarget.llm.replay import ReplayScript, ReplayServer
-from retarget.llm.settings import ModelSettings
 from retarget.llm.types import Message
 from tests.conftest import needs_cross
 
@@ -87,21 +83,6 @@ def answer(numbers: list[int]) -> str:
 
 
 RIGHT, WRONG = answer(sorted(NUMBERS)), answer([1, 3, 5])
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ReplayServer] = []
-
-    def start(entries: list[dict[str, Any]]) -> tuple[ReplayServer, OpenAIModel]:
-        server = ReplayServer(ReplayScript.model_validate({"responses": entries})).start()
-        servers.append(server)
-        settings = ModelSettings(model="replay", base_url=server.base_url, max_attempts=2)
-        return server, OpenAIModel(settings, sleep=lambda s: None)
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 TESTS = {"match": "edge cases", "content": "```json\n[[], [1], [2, 1]]\n```", "repeat": True}

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,6 @@ from retarget.kernelgen.harness import Timing
 from retarget.kernelgen.profile import ProfileRow, parse_ncu_csv, profile_lines
 from retarget.kernelgen.task import load_task
 from retarget.kernelgen.variants import Variant, apply_variant, check_variant, shape_constants
-from retarget.llm.client import OpenAIModel
-from retarget.llm.replay import ReplayScript, ReplayServer
-from retarget.llm.settings import ModelSettings
 from retarget.sandbox.process import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,21 +42,6 @@ def options(tmp_path_factory: pytest.TempPathFactory) -> EvalOptions:
     return EvalOptions(seeds=2, compile_baseline=False, profile=True, cache=cache,
                        timing=Timing(repeats=10, warmup=1),
                        limits=Limits(seconds=90, memory_mb=4096))  # fmt: skip
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ReplayServer] = []
-
-    def start(entries: list[dict[str, Any]]) -> tuple[ReplayServer, OpenAIModel]:
-        server = ReplayServer(ReplayScript.model_validate({"responses": entries})).start()
-        servers.append(server)
-        settings = ModelSettings(model="replay", base_url=server.base_url, max_attempts=2)
-        return server, OpenAIModel(settings, sleep=lambda s: None)
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def block(tag: str, text: str) -> str:
@@ -205,3 +186,26 @@ def test_optimize_rejects_bad_input_with_exit_2(
     assert missing.returncode == 2
     wrong = optimize(str(EXAMPLES / "tasks" / "silu.py"), "--backend", "fortran", env=offline_env)
     assert wrong.returncode == 2
+
+
+def test_optimize_with_a_model_sends_the_seed_back_with_the_judges_plan(
+    serve: Any, tmp_path: Path, offline_env: dict[str, str]
+) -> None:
+    plan = {"bottleneck": "scalar code", "method": "vectorize", "plan": "omp simd over the row"}
+    server, _ = serve([
+        {"match": "judge of a kernel optimization", "content": block("json", json.dumps(plan))},
+        {"match": "task variants", "content": block("json", "[]")},
+        {"match": "Bottleneck: scalar code", "content": block("python", GOOD)},
+    ])  # fmt: skip
+    env = offline_env | {"OPENAI_BASE_URL": server.base_url, "RETARGET_MAX_ATTEMPTS": "2",
+                         "RETARGET_KERNEL_TARGET_SPEEDUP": "1000"}  # fmt: skip
+    out = tmp_path / "out"
+    done = optimize(str(EXAMPLES / "tasks" / "silu.py"), "--backend", "cpp", "--model", "replay",
+                    "--rounds", "2", "--out", str(out), env=env)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert [c["origin"] for c in report["candidates"]] == ["seed", "model"]
+    assert all(c["evaluation"]["verdict"] == "verified" for c in report["candidates"])
+    assert report["outcome"]["model_calls"] == 3 and server.answered == 3
+    assert len(list((out / "candidates").glob("*.py"))) == 2
+    assert (out / ".retarget" / "responses.sqlite").is_file()

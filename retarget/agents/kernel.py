@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from retarget.agents import kernel_prompts
@@ -24,7 +23,7 @@ from retarget.kernelgen.feedback import summarize
 from retarget.kernelgen.static import BackendName
 from retarget.kernelgen.task import KernelTask
 from retarget.kernelgen.variants import Variant, apply_variant, check_variant, shape_constants
-from retarget.llm.extract import code_blocks, extract_code
+from retarget.llm.extract import extract_code, json_objects, json_values
 from retarget.llm.types import Message
 
 PY_TAGS = ("python", "py", "python3")
@@ -100,15 +99,10 @@ class KernelProblem:
 
     def add_tests(self, answer: str) -> int:
         """Keep the proposed variants that are within bounds (at most three)."""
-        for _, code in code_blocks(answer) or [("", answer)]:
-            try:
-                items = json.loads(code)
-            except ValueError:
-                continue
-            for item in items if isinstance(items, list) else []:
-                variant = check_variant(self.task, item) if isinstance(item, dict) else None
-                if variant is not None and variant not in self.variants:
-                    self.variants.append(variant)
+        for item in json_objects(answer):
+            variant = check_variant(self.task, item)
+            if variant is not None and variant not in self.variants:
+                self.variants.append(variant)
         self.variants = self.variants[:MAX_VARIANTS]
         return len(self.variants)
 
@@ -176,11 +170,6 @@ class KernelProblem:
 
 
 def _json_object(answer: str) -> dict[str, Any] | None:
-    for _, code in reversed(code_blocks(answer) or [("", answer)]):
-        try:
-            value = json.loads(code)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
+    """The answer's last JSON object."""
+    found = [v for v in json_values(answer) if isinstance(v, dict)]
+    return found[-1] if found else None

@@ -3,14 +3,13 @@ checked by the differential verifier."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from retarget.agents import prompts
 from retarget.agents.problem import Candidate, Decision, Evaluation
 from retarget.errors import InputError, NoCodeError
-from retarget.llm.extract import code_blocks, extract_code
+from retarget.llm.extract import extract_code, json_objects
 from retarget.llm.types import Message
 from retarget.testgen.inputs import coerce_input, make_plan, parse_sizes
 from retarget.testgen.prototype import parse_prototype
@@ -106,14 +105,7 @@ class TranspileProblem:
 
     def add_tests(self, answer: str) -> int:
         """Keep the proposed inputs that fit the prototype; the rest are dropped."""
-        for _, code in code_blocks(answer) or [("", answer)]:
-            try:
-                items = json.loads(code)
-            except ValueError:
-                continue
-            if isinstance(items, list):
-                fitting = [i for i in items if isinstance(i, dict) and coerce_input(self.plan, i)]
-                self.proposed += fitting
+        self.proposed += [i for i in json_objects(answer) if coerce_input(self.plan, i)]
         return len(self.proposed)
 
     def extract(self, answer: str) -> str:

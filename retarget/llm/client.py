@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import openai
@@ -157,3 +158,15 @@ class OpenAIModel:
             return min(asked, self.settings.max_backoff_s)
         ceiling = min(self.settings.max_backoff_s, self.settings.backoff_s * 2.0 ** (attempt - 1))
         return float(ceiling * (0.5 + 0.5 * self._rng.random()))
+
+
+def configured_model(name: str | None, out: Path) -> tuple[OpenAIModel | None, ModelSettings]:
+    """The model of a run: ``name`` or RETARGET_MODEL (None when neither is set), its
+    responses cached under ``out/.retarget`` unless RETARGET_CACHE_PATH says elsewhere."""
+    settings = ModelSettings()
+    if name:
+        settings = settings.model_copy(update={"model": name})
+    if not settings.configured:
+        return None, settings
+    cache_path = settings.cache_path or out / ".retarget" / "responses.sqlite"
+    return OpenAIModel(settings, cache=ResponseCache(cache_path)), settings

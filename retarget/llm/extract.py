@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from retarget.errors import NoCodeError
 
@@ -27,3 +29,22 @@ def extract_code(text: str, languages: tuple[str, ...] = ()) -> str:
         head = text.strip()[:200].replace("\n", " ")
         raise NoCodeError(f"the model's answer holds no fenced code block{wanted}: {head!r}")
     return chosen[-1] + "\n"
+
+
+def json_values(text: str) -> list[Any]:
+    """Every JSON value in the answer's fenced blocks (the whole answer when it has none),
+    last block last; blocks that are not JSON are skipped."""
+    values = []
+    for _, code in code_blocks(text) or [("", text)]:
+        try:
+            values.append(json.loads(code))
+        except ValueError:
+            continue
+    return values
+
+
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """The items of every JSON list in the answer that are objects (a model's proposed
+    inputs or variants), in order."""
+    return [item for value in json_values(text) if isinstance(value, list)
+            for item in value if isinstance(item, dict)]  # fmt: skip
