@@ -23,7 +23,7 @@ from retarget.agents.trace import Trace
 from retarget.kernelgen.evaluate import EvalOptions
 from retarget.kernelgen.harness import Timing
 from retarget.kernelgen.profile import ProfileRow, parse_ncu_csv, profile_lines
-from retarget.kernelgen.task import load_task
+from retarget.kernelgen.task import KernelTask, load_task
 from retarget.kernelgen.variants import Variant, apply_variant, check_variant, shape_constants
 from retarget.sandbox.process import Limits
 
@@ -209,3 +209,14 @@ def test_optimize_with_a_model_sends_the_seed_back_with_the_judges_plan(
     assert report["outcome"]["model_calls"] == 3 and server.answered == 3
     assert len(list((out / "candidates").glob("*.py"))) == 2
     assert (out / ".retarget" / "responses.sqlite").is_file()
+
+
+def test_a_variant_the_reference_cannot_run_is_dropped(options: EvalOptions) -> None:
+    source = SILU.source.replace("dim = 4096", "dim = 8").replace(
+        "torch.randn(batch_size, dim)", "torch.randn(batch_size, dim).view(batch_size, 2, 4)"
+    )
+    task = KernelTask(name="silu_3d", path=SILU.path, source=source)
+    problem = KernelProblem(task, "cpp", options, target_speedup=0.0)
+    problem.variants = [Variant(constants={"dim": 3})]  # view(batch, 2, 4) fails on 3
+    assert problem.evaluate(GOOD).verdict == "verified"
+    assert problem.variants == []

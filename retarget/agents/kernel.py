@@ -17,7 +17,7 @@ from typing import Any
 
 from retarget.agents import kernel_prompts
 from retarget.agents.problem import Candidate, Decision, Evaluation, Verdict
-from retarget.errors import NoCodeError
+from retarget.errors import InputError, NoCodeError
 from retarget.kernelgen.evaluate import EvalOptions, KernelEvaluation, evaluate
 from retarget.kernelgen.feedback import summarize
 from retarget.kernelgen.static import BackendName
@@ -131,8 +131,12 @@ class KernelProblem:
         """The first variant the candidate fails, checked without timing."""
         quick = self.options.model_copy(update={"time_it": False, "profile": False,
                                                 "seeds": min(self.options.seeds, 2)})  # fmt: skip
-        for variant in self.variants:
-            ev = evaluate(apply_variant(self.task, variant), code, self.backend, quick)
+        for variant in list(self.variants):
+            try:
+                ev = evaluate(apply_variant(self.task, variant), code, self.backend, quick)
+            except InputError:  # the reference itself fails on it: the variant is dropped
+                self.variants.remove(variant)
+                continue
             if ev.verdict != "correct":
                 return variant.label(), ev
         return None
