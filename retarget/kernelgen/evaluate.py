@@ -276,7 +276,7 @@ def _result(done: ProcessResult, scratch: Path, nonce: str) -> dict[str, Any]:
 
 def _build(spec: ExtensionSpec, cache: Path, options: EvalOptions) -> BuildResult:
     with tempfile.TemporaryDirectory(prefix="retarget-build-") as scratch:
-        limits = Limits(seconds=options.build_seconds, memory_mb=16384)
+        limits = Limits(seconds=options.build_seconds, memory_mb=16384, gpu=options.limits.gpu)
         done = jailed_python("retarget.kernelgen.native", [str(cache)], Path(scratch), limits,
                              writable=[cache], stdin=spec.model_dump_json(),
                              options=options)  # fmt: skip

@@ -132,16 +132,19 @@ def build(spec: ExtensionSpec, cache: Path, *, timeout: float = 600) -> BuildRes
 def _build_in(spec: ExtensionSpec, work: Path, target: Path, timeout: float) -> BuildResult:
     source = work / "main.cpp"
     source.write_text(_main_source(spec))
-    command = ["g++", "-shared", "-fPIC", "-O3", "-std=c++17", *spec.cflags, str(source)]
-    if spec.kind == "torch":
-        command += _torch_flags(spec)
-    command += ["-o", str(work / "out.so"), *spec.ldflags]
-    log, cuda_report = "", ""
+    log, cuda_report, objects = "", "", []
     if spec.cuda_sources:
         ok, cuda_report = _cuda_check(spec, work, timeout)
         if not ok:
             return BuildResult(ok=False, log=cuda_report, cuda_report=cuda_report)
-        return BuildResult(ok=True, cuda_report=cuda_report)
+        if not _cuda_torch():  # a compile check only: nothing here could run it
+            return BuildResult(ok=True, cuda_report=cuda_report)
+        objects = [str(work / "kernel.o"), *_cuda_link_flags()]
+    command = ["g++", "-shared", "-fPIC", "-O3", "-std=c++17", *spec.cflags, str(source),
+               *objects]  # fmt: skip
+    if spec.kind == "torch":
+        command += _torch_flags(spec)
+    command += ["-o", str(work / "out.so"), *spec.ldflags]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               check=False)  # fmt: skip
@@ -151,7 +154,7 @@ def _build_in(spec: ExtensionSpec, work: Path, target: Path, timeout: float) -> 
     if done.returncode != 0:
         return BuildResult(ok=False, log=log.replace(str(source), "kernel.cpp"))
     os.replace(work / "out.so", target)  # atomic: a concurrent build of the same key is harmless
-    return BuildResult(ok=True, path=str(target), log=log)
+    return BuildResult(ok=True, path=str(target), log=log, cuda_report=cuda_report)
 
 
 def _main_source(spec: ExtensionSpec) -> str:
@@ -178,8 +181,37 @@ def _torch_flags(spec: ExtensionSpec) -> list[str]:
     return [*flags, "-lc10", "-ltorch", "-ltorch_cpu", "-ltorch_python"]
 
 
+def _cuda_torch() -> bool:
+    """A CUDA build of torch with a GPU: CUDA extensions are built to run, not only checked."""
+    import torch
+
+    return bool(torch.version.cuda) and bool(torch.cuda.is_available())
+
+
+def _cuda_link_flags() -> list[str]:
+    from torch.utils import cpp_extension
+
+    flags = []
+    for lib in cpp_extension.library_paths(device_type="cuda"):
+        flags += [f"-L{lib}", f"-Wl,-rpath,{lib}"]
+    return [*flags, "-lcudart", "-lc10_cuda", "-ltorch_cuda"]
+
+
+def _cuda_arch() -> str:
+    """The GPU's own architecture where torch can see one (sm_90 on an H100/H200), else the
+    sm_90 of the compile check."""
+    import torch
+
+    if torch.cuda.is_available():
+        major, minor = torch.cuda.get_device_capability()
+        return f"sm_{major}{minor}"
+    return "sm_90"
+
+
 def _cuda_check(spec: ExtensionSpec, work: Path, timeout: float) -> tuple[bool, str]:
-    """Compile the CUDA sources for sm_90 with ptxas's resource report; nothing is linked."""
+    """Compile the CUDA sources (for the GPU here, else sm_90) with ptxas's resource report,
+    into ``kernel.o`` (position-independent, so a GPU machine links it into the
+    extension)."""
     from torch.utils import cpp_extension
 
     source = work / "kernel.cu"
@@ -187,8 +219,13 @@ def _cuda_check(spec: ExtensionSpec, work: Path, timeout: float) -> tuple[bool, 
     source.write_text(text)
     includes = [f"-I{p}" for p in cpp_extension.include_paths()]
     includes.append(f"-I{sysconfig.get_paths()['include']}")
-    command = ["nvcc", "-c", "-std=c++17", "-arch=sm_90", "-Xptxas", "-v", "-O3",
-               *spec.cuda_cflags, *includes, str(source), "-o", str(work / "kernel.o")]  # fmt: skip
+    import torch
+
+    defines = [f"-D_GLIBCXX_USE_CXX11_ABI={int(torch._C._GLIBCXX_USE_CXX11_ABI)}",
+               f"-DTORCH_EXTENSION_NAME={spec.module_name}", "-DTORCH_API_INCLUDE_EXTENSION_H"]  # fmt: skip
+    command = ["nvcc", "-c", "-std=c++17", f"-arch={_cuda_arch()}", "-Xptxas", "-v", "-O3",
+               "-Xcompiler", "-fPIC", *defines, *spec.cuda_cflags, *includes, str(source),
+               "-o", str(work / "kernel.o")]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               check=False)  # fmt: skip
