@@ -26,8 +26,8 @@ from retarget.kernelgen.task import load_task
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "kernels"
 
 
-def show(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+def show(value: float | None, spec: str, unit: str = "") -> str:
+    return "-" if value is None else format(value, spec) + unit
 
 
 def cached_build_seconds(source: str, backend: str, options: EvalOptions) -> float | None:
@@ -72,10 +72,10 @@ def main() -> None:
             correct += result.correct
             speedups.append(result.speedup_vs_eager if result.correct else None)
             print(f"{candidate.stem:18} {backend:7} {result.verdict:10} "
-                  f"{show(result.runtime_ms, '8.3f')} {show(result.eager_ms, '9.3f')} "
-                  f"{show(result.compile_ms, '10.3f')} {show(result.speedup_vs_eager, '7.2f')}x "
-                  f"{show(result.speedup_vs_compile, '9.2f')}x {times[0]:6.1f} {times[1]:6.1f} "
-                  f"{show(cached, '6.2f')}s")  # fmt: skip
+                  f"{show(result.runtime_ms, '8.3f'):>8} {show(result.eager_ms, '9.3f'):>9} "
+                  f"{show(result.compile_ms, '10.3f'):>10} {show(result.speedup_vs_eager, '7.2f', 'x'):>8} "
+                  f"{show(result.speedup_vs_compile, '9.2f', 'x'):>10} {times[0]:6.1f} "
+                  f"{times[1]:6.1f} {show(cached, '6.3f', 's'):>7}")  # fmt: skip
         total = len(speedups)
         fast = {p: sum(1 for s in speedups if s is not None and s > p) for p in (1.0, 1.5)}
         print(f"{backend} on {device}: correct {correct}/{total}; fast_1 {fast[1.0]}/"
