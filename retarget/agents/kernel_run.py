@@ -89,11 +89,11 @@ def optimize_task(
     state.mkdir(parents=True, exist_ok=True)
     problem = KernelProblem(task, backend, options, target_speedup)
     connection = sqlite3.connect(str(state / "checkpoints.sqlite"), check_same_thread=False)
+    saver, thread = SqliteSaver(connection), thread_of(task, backend)
     try:
-        outcome = solve(problem, model, budget, checkpointer=SqliteSaver(connection),
-                        trace=EchoTrace(state / "trace.jsonl", echo),
-                        thread=thread_of(task, backend))  # fmt: skip
-        history = _history(SqliteSaver(connection), thread_of(task, backend))
+        outcome = solve(problem, model, budget, checkpointer=saver,
+                        trace=EchoTrace(state / "trace.jsonl", echo), thread=thread)  # fmt: skip
+        history = _history(saver, thread)
     finally:
         connection.close()
     if outcome.best is None and problem.seed_note:  # why nothing was tried

@@ -112,7 +112,8 @@ def evaluate(
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31 - 1000)
-    if gpu_available() and not options.limits.gpu:  # the jail must see the device nodes
+    gpu = gpu_available()
+    if gpu and not options.limits.gpu:  # the jail must see the device nodes
         options = options.model_copy(
             update={"limits": options.limits.model_copy(update={"gpu": True})}
         )
@@ -139,7 +140,6 @@ def evaluate(
                 return KernelEvaluation(**base, verdict="rejected", stage="build",
                                         reason=f"build of {spec.name} failed:\n{built.log}",
                                         compile_report=report)  # fmt: skip
-        gpu = gpu_available()
         if backend == "cuda" and not gpu:
             return KernelEvaluation(**base, verdict="unverified", stage="build",
                                     compile_report=report,

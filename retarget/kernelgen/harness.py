@@ -409,12 +409,18 @@ def reference(request: Request, out: Path) -> dict[str, Any]:
     return result
 
 
-def candidate(request: Request, out: Path) -> dict[str, Any]:
+def _load_candidate(request: Request) -> tuple[str, ModuleType, ModuleType]:
+    """The device, the task (for its inputs) and the candidate module, imported only after
+    its kernel entry points are wrapped."""
     device = _device()
     _install_loaders(Path(request.cache))
     _install_triton()
     task = _load_module(request.task, "candidate_task_inputs")
-    module = _load_module(request.candidate, "candidate")
+    return device, task, _load_module(request.candidate, "candidate")
+
+
+def candidate(request: Request, out: Path) -> dict[str, Any]:
+    device, task, module = _load_candidate(request)
     models: dict[int, Any] = {}
     trials = _trials(request, task, module, models, device, out)
     if isinstance(trials, dict):
@@ -445,11 +451,7 @@ def profile_only(request: Request, out: Path) -> dict[str, Any]:
     pair, twice (warm, then the launch ncu reads last), nothing else."""
     import torch
 
-    device = _device()
-    _install_loaders(Path(request.cache))
-    _install_triton()
-    task = _load_module(request.task, "candidate_task_inputs")
-    module = _load_module(request.candidate, "candidate")
+    device, task, module = _load_candidate(request)
     model = _model(task, module.ModelNew, request.plan[0][0], device)
     inputs = _fresh_inputs(task, request.plan[0][1], device)
     with torch.no_grad():

@@ -168,13 +168,19 @@ def _main_source(spec: ExtensionSpec) -> str:
     return f"{head}{body}\n\nPYBIND11_MODULE({spec.module_name}, m) {{\n{binds}\n}}\n"
 
 
-def _torch_flags(spec: ExtensionSpec) -> list[str]:
+def _torch_defines(spec: ExtensionSpec) -> list[str]:
+    """What torch's headers expect of every translation unit of an extension (C++ or CUDA)."""
     import torch
-    from torch.utils import cpp_extension
 
     abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
-    flags = [f"-D_GLIBCXX_USE_CXX11_ABI={abi}", f"-DTORCH_EXTENSION_NAME={spec.module_name}",
-             "-DTORCH_API_INCLUDE_EXTENSION_H", f"-I{sysconfig.get_paths()['include']}"]  # fmt: skip
+    return [f"-D_GLIBCXX_USE_CXX11_ABI={abi}", f"-DTORCH_EXTENSION_NAME={spec.module_name}",
+            "-DTORCH_API_INCLUDE_EXTENSION_H"]  # fmt: skip
+
+
+def _torch_flags(spec: ExtensionSpec) -> list[str]:
+    from torch.utils import cpp_extension
+
+    flags = [*_torch_defines(spec), f"-I{sysconfig.get_paths()['include']}"]
     flags += [f"-I{p}" for p in cpp_extension.include_paths()]
     for lib in cpp_extension.library_paths():
         flags += [f"-L{lib}", f"-Wl,-rpath,{lib}"]
@@ -219,12 +225,8 @@ def _cuda_check(spec: ExtensionSpec, work: Path, timeout: float) -> tuple[bool, 
     source.write_text(text)
     includes = [f"-I{p}" for p in cpp_extension.include_paths()]
     includes.append(f"-I{sysconfig.get_paths()['include']}")
-    import torch
-
-    defines = [f"-D_GLIBCXX_USE_CXX11_ABI={int(torch._C._GLIBCXX_USE_CXX11_ABI)}",
-               f"-DTORCH_EXTENSION_NAME={spec.module_name}", "-DTORCH_API_INCLUDE_EXTENSION_H"]  # fmt: skip
     command = ["nvcc", "-c", "-std=c++17", f"-arch={_cuda_arch()}", "-Xptxas", "-v", "-O3",
-               "-Xcompiler", "-fPIC", *defines, *spec.cuda_cflags, *includes, str(source),
+               "-Xcompiler", "-fPIC", *_torch_defines(spec), *spec.cuda_cflags, *includes, str(source),
                "-o", str(work / "kernel.o")]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,

@@ -21,17 +21,15 @@ may be cached, and the request's nonce) into its working directory as its last a
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
 from retarget.kernelgen.compare import compare
+from retarget.kernelgen.harness import _load_module, _model, _quiet_stdout, _seeded
 from retarget.kernelgen.seed import (
     ForwardInput,
     GraphArg,
@@ -46,26 +44,9 @@ CHECK_SEEDS = ((101, 102), (203, 204))
 """(model seed, input seed) pairs of the self-check, unlike the compile's (0, 1)."""
 
 
-def _load_module(path: str, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dynamo imports the module of the code it traces
-    spec.loader.exec_module(module)
-    return module
-
-
-def _seeded(seed: int, make: Callable[[], Any]) -> Any:
-    import torch
-
-    torch.manual_seed(seed)
-    return make()
-
-
 def _made(task: ModuleType, cls: Any, seed: int) -> Any:
-    """A model as the evaluator's harness makes it for a model seed."""
-    init = list(_seeded(seed, task.get_init_inputs))
-    return _seeded(seed, lambda: cls(*init))
+    """A model as the evaluator's harness makes it for a model seed (on the CPU)."""
+    return _model(task, cls, seed, "cpu")
 
 
 def _tensor_info(value: Any) -> TensorInfo:
@@ -193,16 +174,6 @@ def make(request: SeedRequest, scratch: Path) -> dict[str, Any]:
             f"code) for the task's shapes: {len(made.kernels)} kernel(s) "
             f"({', '.join(made.kernels)}){widened}; agrees with the eager model on "
             f"{len(CHECK_SEEDS)} other seeds"}  # fmt: skip
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    saved = sys.stdout
-    sys.stdout = sys.stderr
-    try:
-        yield
-    finally:
-        sys.stdout = saved
 
 
 def main() -> None:
